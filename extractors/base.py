@@ -1,0 +1,110 @@
+"""What every extractor shares: the Mention it emits and its pattern file, validated at load.
+
+A pattern file `extractors/patterns/<name>.jsonl` holds one JSON object per line:
+`{"id": "<name>.<what>", "label": "...", "pattern": [...] | "...", ...}`. Token patterns are
+spaCy Matcher patterns (a list of token dicts); phrase patterns are strings for a
+PhraseMatcher; `regex` patterns are Python regular expressions run on the text of a span the
+matcher already found. Ids are unique and start with the file's name, so a `rule_id` in the
+output leads straight back to its line.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from spacy.language import Language
+from spacy.matcher import Matcher, PhraseMatcher
+
+from extractors import PATTERNS_DIR
+
+_ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
+_KINDS = ("token", "phrase", "regex")
+
+
+class PatternError(ValueError):
+    """A pattern file is malformed: the message names the file, the line and what to fix."""
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A value found in the text: the unit of provenance."""
+
+    kind: str
+    text: str
+    value: str | None
+    start: int
+    end: int
+    rule_id: str
+
+    def row(self, field: str | None = None, decision_ordinal: int | None = None) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "text": self.text, "value": self.value, "char_start": self.start,
+            "char_end": self.end, "rule_id": self.rule_id, "field": field, "decision_ordinal": decision_ordinal,
+        }
+
+
+@cache
+def load_patterns(name: str) -> tuple[dict[str, Any], ...]:
+    """Read and validate `patterns/<name>.jsonl`; fail loudly at load, never at match time."""
+    path = PATTERNS_DIR / f"{name}.jsonl"
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("//"):
+            continue
+        where = f"{path.name}:{lineno}"
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise PatternError(f"{where}: not valid JSON ({exc.msg})") from exc
+        pid = entry.get("id")
+        if not isinstance(pid, str) or not _ID.match(pid) or not pid.startswith(name + "."):
+            raise PatternError(f"{where}: id {pid!r} must look like '{name}.<what>' (lower case, dots)")
+        if pid in seen:
+            raise PatternError(f"{where}: duplicate id {pid!r}")
+        seen.add(pid)
+        kind = entry.setdefault("kind", "token" if isinstance(entry.get("pattern"), list) else "phrase")
+        if kind not in _KINDS:
+            raise PatternError(f"{where}: kind {kind!r} is not one of {_KINDS}")
+        pattern = entry.get("pattern")
+        if kind == "token" and not (isinstance(pattern, list) and all(isinstance(t, dict) for t in pattern)):
+            raise PatternError(f"{where}: a token pattern is a list of spaCy token dicts")
+        if kind in ("phrase", "regex") and not isinstance(pattern, str):
+            raise PatternError(f"{where}: a {kind} pattern is a string")
+        if kind == "regex":
+            try:
+                entry["compiled"] = re.compile(pattern, re.IGNORECASE if entry.get("ignore_case", True) else 0)
+            except re.error as exc:
+                raise PatternError(f"{where}: bad regular expression ({exc})") from exc
+        out.append(entry)
+    if not out:
+        raise PatternError(f"{path.name}: no patterns")
+    return tuple(out)
+
+
+def token_matcher(nlp: Language, name: str) -> Matcher:
+    """A Matcher holding every token pattern of a file, each under its own id."""
+    matcher = Matcher(nlp.vocab, validate=True)
+    for entry in load_patterns(name):
+        if entry["kind"] == "token":
+            matcher.add(entry["id"], [entry["pattern"]], greedy=entry.get("greedy"))
+    return matcher
+
+
+def phrase_matcher(nlp: Language, name: str, attr: str = "LOWER") -> PhraseMatcher:
+    matcher = PhraseMatcher(nlp.vocab, attr=attr)
+    for entry in load_patterns(name):
+        if entry["kind"] == "phrase":
+            matcher.add(entry["id"], [nlp.make_doc(entry["pattern"])])
+    return matcher
+
+
+def regexes(name: str) -> list[tuple[str, re.Pattern[str], dict[str, Any]]]:
+    return [(e["id"], e["compiled"], e) for e in load_patterns(name) if e["kind"] == "regex"]
+
+
+def by_id(name: str) -> dict[str, dict[str, Any]]:
+    return {e["id"]: e for e in load_patterns(name)}

@@ -1,0 +1,1 @@
+"""minutes: Finnish meeting minutes into structured decision tables (the pure library)."""

@@ -1,0 +1,59 @@
+"""Plain-text minutes: detect the encoding (UTF-8, windows-1252, ISO-8859-1 ...) and split pages.
+
+Minutes copied out of old systems come in windows-1252 as often as UTF-8; guessing wrong turns
+every ä into mojibake. UTF-8 is tried strictly first (it almost never decodes non-UTF-8 text),
+then charset-normalizer decides among the legacy encodings.
+"""
+from __future__ import annotations
+
+import codecs
+
+from charset_normalizer import from_bytes
+
+from pipeline.errors import ReadError
+from pipeline.read import Page
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+# Legacy encodings a Finnish document can plausibly be in; the detector may pick among them.
+_LEGACY = ("cp1252", "iso8859_15", "iso8859_1", "cp850", "mac_roman")
+_MAX_CONTROL_SHARE = 0.01
+
+
+def detect_encoding(data: bytes) -> str:
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(data[:200_000], cp_isolation=list(_LEGACY)).best()
+    if best is None:
+        raise ReadError(
+            "the text is in no encoding minutes recognises (tried UTF-8, UTF-16 and windows-1252/ISO-8859); "
+            "it may be a binary file with a .txt name"
+        )
+    return codecs.lookup(best.encoding).name
+
+
+def read_text(data: bytes) -> tuple[list[Page], str, list[str]]:
+    encoding = detect_encoding(data)
+    text = data.decode(encoding, errors="replace")
+    controls = sum(1 for ch in text if ch < " " and ch not in "\n\r\t\f")
+    if text and controls / len(text) > _MAX_CONTROL_SHARE:
+        raise ReadError(
+            f"the file holds binary data ({controls} control characters in {len(text)}); "
+            "it is not a text document: convert it to text or PDF first"
+        )
+    warnings = []
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+        warnings.append("NUL bytes removed from the text")
+    chunks = text.split("\f")
+    pages = [Page(i + 1, chunk) for i, chunk in enumerate(chunks)]
+    return pages, encoding, warnings

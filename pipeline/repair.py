@@ -1,0 +1,142 @@
+"""Text repair: an ordered registry of named steps, each counting the characters it changed.
+
+Real minutes arrive double-encoded ("PÃ¶ytÃ¤kirja"), with Calibri ligatures cut to 16 bits
+("kehiƩämisestä", "oƫ", "LapinlahƟ"), with Windows line ends and with words hyphenated at
+line ends. Each problem is one step; a document records how much each step changed
+(`documents.repair_<step>`), so a surprising count points straight at the step to look at.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+import ftfy
+
+from pipeline.schema import REPAIR_STEPS
+
+StepFn = Callable[[str], tuple[str, int]]
+
+
+@dataclass(frozen=True)
+class RepairStep:
+    name: str
+    fn: StepFn
+    doc: str
+
+
+_REGISTRY: dict[str, RepairStep] = {}
+
+
+def repair_step(name: str, doc: str) -> Callable[[StepFn], StepFn]:
+    def register(fn: StepFn) -> StepFn:
+        if name not in REPAIR_STEPS:
+            raise ValueError(f"repair step {name!r} is not declared in pipeline.schema.REPAIR_STEPS")
+        _REGISTRY[name] = RepairStep(name, fn, doc)
+        return fn
+
+    return register
+
+
+def _changed_chars(before: str, after: str) -> int:
+    """Characters replaced, inserted or deleted; compared line by line to stay cheap."""
+    if before == after:
+        return 0
+    a_lines, b_lines = before.split("\n"), after.split("\n")
+    if len(a_lines) != len(b_lines):
+        a_lines, b_lines = [before], [after]
+    total = 0
+    for a, b in zip(a_lines, b_lines):
+        if a == b:
+            continue
+        for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+            if tag != "equal":
+                total += max(i2 - i1, j2 - j1)
+    return total
+
+
+_CRLF = re.compile(r"\r\n?|\u2028|\u2029")
+
+
+@repair_step("newlines", "Windows and Unicode line ends become \\n.")
+def _newlines(text: str) -> tuple[str, int]:
+    fixed, n = _CRLF.subn("\n", text)
+    return fixed, n
+
+
+_FTFY = ftfy.TextFixerConfig(
+    uncurl_quotes=False,
+    fix_line_breaks=False,
+    fix_character_width=False,
+    normalization="NFC",
+    explain=False,
+)
+
+
+@repair_step("mojibake", "ftfy: UTF-8 read as windows-1252 (PÃ¶ytÃ¤kirja), HTML entities, ﬁ-style ligatures.")
+def _mojibake(text: str) -> tuple[str, int]:
+    fixed = ftfy.fix_text(text, _FTFY)
+    return fixed, _changed_chars(text, fixed)
+
+
+# Calibri's ligature glyphs come out as plane-16 private-use code points (U+10019F for "ti");
+# software that cuts them to 16 bits gives Ɵ (U+019F) and neighbours. Both forms map back.
+LIGATURES: dict[str, str] = {
+    "\u019f": "ti", "\U0010019f": "ti",
+    "\u01a9": "tt", "\U001001a9": "tt",
+    "\u01ab": "tti", "\U001001ab": "tti",
+}
+# Ō (ft) and ƞ (tf) are real letters elsewhere: only repaired after a lowercase letter.
+CONTEXT_LIGATURES: dict[str, str] = {"\u014c": "ft", "\U0010014c": "ft", "\u019e": "tf", "\U0010019e": "tf"}
+_LIGATURE_RE = re.compile("|".join(re.escape(k) for k in LIGATURES))
+_CONTEXT_RE = re.compile(r"(?<=[a-zåäö])(" + "|".join(re.escape(k) for k in CONTEXT_LIGATURES) + ")")
+
+
+@repair_step("ligatures", "Broken Calibri ligatures: Ɵ→ti, Ʃ→tt, ƫ→tti (and U+10019F ...), Ō→ft after a lowercase letter.")
+def _ligatures(text: str) -> tuple[str, int]:
+    fixed, n = _LIGATURE_RE.subn(lambda m: LIGATURES[m.group(0)], text)
+    fixed, k = _CONTEXT_RE.subn(lambda m: CONTEXT_LIGATURES[m.group(1)], fixed)
+    return fixed, n + k
+
+
+# A word broken at a line end: "päätösvaltai-\nseksi". A hyphen before a capital stays
+# ("Keski-\nSuomen"), and so does a suspended hyphen before a conjunction ("sitovuus-\nja").
+_HYPHEN_BREAK = re.compile(
+    r"(?<=[a-zåäö])[-\u00ad\ufffe][ \t]*\n[ \t]*(?!(?:ja|tai|sekä|eli|että|tahi|och|eller)\b)(?=[a-zåäö])"
+)
+
+
+@repair_step("hyphenation", "Words hyphenated at a line end are joined; real and suspended hyphens stay.")
+def _hyphenation(text: str) -> tuple[str, int]:
+    fixed, n = _HYPHEN_BREAK.subn("", text)
+    return fixed, n
+
+
+_SPACES = re.compile(r"[\u00a0\u2007\u202f\t]")
+_TRAILING = re.compile(r"[ ]+(?=\n)")
+
+
+@repair_step("spacing", "No-break spaces and tabs become spaces; trailing spaces are cut.")
+def _spacing(text: str) -> tuple[str, int]:
+    fixed, n = _SPACES.subn(" ", text)
+    fixed, k = _TRAILING.subn("", fixed)
+    return fixed, n + k
+
+
+def steps() -> list[RepairStep]:
+    """The registered steps in their declared order."""
+    missing = [s for s in REPAIR_STEPS if s not in _REGISTRY]
+    if missing:
+        raise RuntimeError(f"repair steps declared but not registered: {missing}")
+    return [_REGISTRY[s] for s in REPAIR_STEPS]
+
+
+def repair(text: str, only: tuple[str, ...] | None = None) -> tuple[str, dict[str, int]]:
+    """Run every step (or `only` those named) in order; return the text and changes per step."""
+    counts: dict[str, int] = {}
+    for step in steps():
+        if only is not None and step.name not in only:
+            continue
+        text, counts[step.name] = step.fn(text)
+    return text, counts

@@ -1,0 +1,167 @@
+"""Every output table, declared once.
+
+Analysts load these tables into pandas and DuckDB and trust their types, so each table is one
+`Table` here: an ordered list of typed, documented columns. The Parquet writer, the readers, the
+evaluation and the generated data dictionary (`docs/data-dictionary.md`) all take their shape
+from this module and nowhere else.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+STR = pa.string()
+INT = pa.int32()
+BIG = pa.int64()
+BOOL = pa.bool_()
+FLOAT = pa.float64()
+DATE = pa.date32()
+TIME = pa.timestamp("s", tz="UTC")
+STRS = pa.list_(pa.string())
+INTS = pa.list_(pa.int32())
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: pa.DataType
+    doc: str
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+    sort_by: tuple[str, ...]
+
+    @property
+    def schema(self) -> pa.Schema:
+        return pa.schema([pa.field(c.name, c.type, nullable=c.nullable) for c in self.columns])
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def empty_row(self) -> dict[str, Any]:
+        return {c.name: None for c in self.columns}
+
+
+def _c(name: str, type_: pa.DataType, doc: str, nullable: bool = True) -> Column:
+    return Column(name, type_, doc, nullable)
+
+
+DOC_ID = _c("doc_id", STR, "SHA-256 of the source file's bytes (hex): the same file always has the same id.", False)
+
+REPAIR_STEPS = ("newlines", "mojibake", "ligatures", "hyphenation", "spacing")
+"""Names of the repair steps, in the order they run (pipeline.repair registers one per name)."""
+
+DOCUMENTS = Table(
+    "documents",
+    "One row per source document that was read, processed or not.",
+    (
+        DOC_ID,
+        _c("source_path", STR, "Path of the file relative to the input folder (POSIX separators).", False),
+        _c("file_size", BIG, "Size of the source file in bytes."),
+        _c("doc_type", STR, "minutes (pöytäkirja/ote), agenda (esityslista), officer_decision (viranhaltijapäätös) or other."),
+        _c("doc_type_rule", STR, "rule_id of the evidence that decided doc_type."),
+        _c("status", STR, "ok, partial (read but something was missing, see warnings) or failed (see failures).", False),
+        _c("warnings", STRS, "Human-readable reasons why the document is partial."),
+        _c("organization", STR, "Municipality or wellbeing services county named by the document (kunta, kaupunki, hyvinvointialue)."),
+        _c("n_pages", INT, "Pages in the source (1 for text files)."),
+        _c("n_chars", BIG, "Characters of repaired text that extraction ran on."),
+        _c("n_decisions", INT, "Rows this document contributed to `decisions`."),
+        _c("engine", STR, "Reader used: pdfplumber, pypdfium2 or text."),
+        _c("encoding", STR, "Encoding detected for text files (utf-8, cp1252, iso8859-1 ...); null for PDFs."),
+        _c("ocr_pages", INTS, "1-based pages whose text came from OCR."),
+        *(_c(f"repair_{s}", INT, f"Characters changed by the '{s}' repair step.") for s in REPAIR_STEPS),
+        _c("seconds", FLOAT, "Wall time spent on this document."),
+        _c("extractor_version", STR, "Version of the extractors and their patterns that produced the rows.", False),
+        _c("processed_at", TIME, "When the rows were produced (UTC)."),
+    ),
+    ("source_path",),
+)
+
+DECISIONS = Table(
+    "decisions",
+    "One row per handling of a case by a body at a meeting (a §), earlier handlings included.",
+    (
+        DOC_ID,
+        _c("decision_id", STR, "doc_id + ':' + ordinal: stable key of the row within its document.", False),
+        _c("ordinal", INT, "Position of the handling in the document, from 0.", False),
+        _c("section", INT, "The § number (pykälä); null for an officer decision without one."),
+        _c("body", STR, "Deciding body (toimielin), in full where the document gives it."),
+        _c("body_aliases", STRS, "Other spellings of the body in the document (Kh, KV ...)."),
+        _c("meeting_date", DATE, "Date of the meeting (or the officer decision) that made this handling."),
+        _c("diary_id", STR, "Case/diary number as written, label (Dnro, Asianro) removed."),
+        _c("diary_id_norm", STR, "Canonical diary number: upper case, single spaces, no label."),
+        _c("task_class", STR, "JHS 191 task class code from the diary number (e.g. 00.04.01), if any."),
+        _c("title", STR, "The item's heading text."),
+        _c("preparers", STRS, "Names under Valmistelija / Asian valmisteli (else the Lisätiedot contact)."),
+        _c("presenter", STR, "Esittelijä: name, or the title/body where no name is given."),
+        _c("proposal", STR, "Text of the (final) proposal: Päätösehdotus / Ehdotus / Esitys."),
+        _c("decision", STR, "Text under Päätös."),
+        _c("outcome", STR, "PASSED, PASSED_VOTED, PASSED_REVISED, PASSED_MODIFIED, REJECTED, NOTED, RETURNED, REMOVED, TABLED, ELECTION or UNKNOWN."),
+        _c("outcome_rule", STR, "rule_id of the phrase that decided the outcome."),
+        _c("unanimous", BOOL, "True where the text says yksimielisesti, false after a vote, null otherwise."),
+        _c("votes_yes", INT, "JAA votes as counted in the text."),
+        _c("votes_no", INT, "EI votes."),
+        _c("votes_blank", INT, "TYHJÄ votes."),
+        _c("votes_absent", INT, "POISSA."),
+        _c("recused", STRS, "Members declared disqualified (esteellinen, jäävi) for the item."),
+        _c("appeal", STR, "none, rectification, municipal_appeal, regional_appeal, administrative_appeal or null."),
+        _c("current", BOOL, "True for the handling the document records, false for earlier ones (käsittelyhistoria)."),
+        _c("doc_type", STR, "doc_type of the document the row comes from."),
+        _c("page_start", INT, "1-based page where the handling starts."),
+        _c("page_end", INT, "1-based page where the handling ends."),
+        _c("char_start", BIG, "Offset of the handling in the document's repaired text."),
+        _c("char_end", BIG, "End offset (exclusive) of the handling."),
+        _c("extractor_version", STR, "Version of the extractors that produced the row.", False),
+    ),
+    ("doc_id", "ordinal"),
+)
+
+MENTIONS = Table(
+    "mentions",
+    "Every value the extractors found, with where it stands and which pattern found it: the provenance.",
+    (
+        DOC_ID,
+        _c("kind", STR, "What was found: section, date, diary_id, heading, outcome, vote, ...", False),
+        _c("text", STR, "The text as it stands in the repaired document."),
+        _c("value", STR, "The normalised value (ISO date, integer, code ...)."),
+        _c("char_start", BIG, "Start offset in the document's repaired text.", False),
+        _c("char_end", BIG, "End offset (exclusive).", False),
+        _c("page", INT, "1-based page of char_start."),
+        _c("rule_id", STR, "id of the pattern that matched (extractors/patterns/*.jsonl).", False),
+        _c("decision_ordinal", INT, "ordinal of the decision row the mention was used for, if any."),
+        _c("field", STR, "The decisions/meetings column this mention supplied, if any."),
+    ),
+    ("doc_id", "char_start", "kind"),
+)
+
+FAILURES = Table(
+    "failures",
+    "One row per document that could not be processed: nothing is lost silently.",
+    (
+        _c("doc_id", STR, "SHA-256 of the bytes, when they could be read."),
+        _c("source_path", STR, "Path relative to the input folder.", False),
+        _c("stage", STR, "Where it failed: read, repair, extract, store.", False),
+        _c("error_type", STR, "Class of the error."),
+        _c("reason", STR, "What went wrong and what to do about it, in plain words.", False),
+        _c("extractor_version", STR, "Extractor version of the run.", False),
+        _c("failed_at", TIME, "When (UTC)."),
+    ),
+    ("source_path",),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (DOCUMENTS, DECISIONS, MENTIONS, FAILURES)}
+
+
+def table(name: str) -> Table:
+    try:
+        return TABLES[name]
+    except KeyError:
+        raise KeyError(f"unknown table {name!r}; the tables are {sorted(TABLES)}") from None
