@@ -19,7 +19,7 @@ _BOMS = (
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
 # Legacy encodings a Finnish document can plausibly be in; the detector may pick among them.
-_LEGACY = ("cp1252", "iso8859_15", "iso8859_1", "cp850", "mac_roman")
+_LEGACY = ("cp1252", "iso8859_15", "iso8859_1")
 _MAX_CONTROL_SHARE = 0.01
 
 
@@ -30,6 +30,12 @@ def detect_encoding(data: bytes) -> str:
     try:
         data.decode("utf-8")
         return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    # Finnish text outside UTF-8 is nearly always windows-1252 (a superset of Latin-1's letters).
+    try:
+        data.decode("cp1252")
+        return "cp1252"
     except UnicodeDecodeError:
         pass
     best = from_bytes(data[:200_000], cp_isolation=list(_LEGACY)).best()

@@ -1,0 +1,125 @@
+"""Names of people from person lines: preparers (valmistelija), presenters (esittelijä), contacts.
+
+Person lines come as "Tonttipäällikkö Hannu Leinonen, puh. 040 ...", Dynasty's surname-first
+"Korhonen Tiina, suun terveydenhuollon johtaja, puh. ...", Ahjo's title and name on two lines
+("pormestari" / "Heikki Lahdenperä"), or a title or body alone ("Kaupunginjohtaja:",
+"kunnanhallitus"). A name is a run of two to four capitalised words that are not titles; names
+are kept as written (Dynasty's order stays).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from extractors.base import Mention, by_id
+
+NAME = "people"
+_WORD = re.compile(r"[A-ZÅÄÖÜa-zåäöüé][\w\-'’]*\.?")
+_CAP = re.compile(r"^[A-ZÅÄÖÜ][a-zåäöüéA-ZÅÄÖÜ'’]*(?:-[A-ZÅÄÖÜ][a-zåäöüé'’]+)*$")
+_CUT = re.compile(r",|;|\(|\s(?:puh|p|puhelin|tel|gsm)\b\.?|\s\S+@\S+|\s\S+\(a\)\S+|\s\S+\(at\)\S+|\s\d")
+_BULLET = re.compile(r"^[\s•\-–*·]+")
+_SPLIT_AND = re.compile(r"\s+(?:ja|sekä|och)\s+")
+_PERSONISH = re.compile(r"\b(?:puh|p|puhelin|tel)\b\.?|@|\(a\)|\(at\)")
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    start: int
+    end: int
+
+
+@cache
+def _word_res() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    e = by_id(NAME)
+    return tuple(re.compile(e[k]["pattern"] + r"$", re.IGNORECASE) for k in
+                 ("people.title_suffix", "people.role_word", "people.not_a_name"))  # type: ignore[return-value]
+
+
+def _is_title(word: str) -> bool:
+    title, role, _ = _word_res()
+    w = word.rstrip(".:").lower()
+    return bool(title.match(w) or role.match(w))
+
+
+def _is_name_word(word: str) -> bool:
+    _, _, not_name = _word_res()
+    return bool(_CAP.match(word)) and not _is_title(word) and not not_name.match(word.lower())
+
+
+def names_in_line(line: str, offset: int = 0) -> list[Person]:
+    """Names in one person line (a line may hold "A ja B")."""
+    stripped = _BULLET.sub("", line)
+    base = offset + (len(line) - len(stripped))
+    cut = _CUT.search(stripped)
+    chunk = stripped[: cut.start()] if cut else stripped
+    out: list[Person] = []
+    pos = 0
+    for part in _SPLIT_AND.split(chunk):
+        at = chunk.find(part, pos)
+        pos = at + len(part)
+        words = list(_WORD.finditer(part))
+        run: list[re.Match[str]] = []
+        best: list[re.Match[str]] = []
+        for w in words:
+            if _is_name_word(w.group(0)):
+                run.append(w)
+            else:
+                if len(run) >= 2:
+                    best = run
+                run = []
+        if len(run) >= 2:
+            best = run
+        if 2 <= len(best) <= 4:
+            s, e = best[0].start(), best[-1].end()
+            out.append(Person(part[s:e], base + at + s, base + at + e))
+    return out
+
+
+def looks_like_person_line(line: str) -> bool:
+    """A short line naming a person or a role, as opposed to running text."""
+    s = _BULLET.sub("", line).strip()
+    if not s or len(s.split()) > 14:
+        return False
+    if _PERSONISH.search(s):
+        return True
+    core = s.rstrip(":").strip()
+    words = core.split()
+    if core.endswith(".") or len(words) > 6:
+        return False
+    if names_in_line(core):
+        return _CAP.match(words[-1].rstrip(",")) is not None
+    return len(words) <= 2 and (s.endswith(":") or all(_is_title(w) or not _is_name_word(w) for w in words) and len(words) == 1)
+
+
+def role_of(line: str) -> str | None:
+    """A title or body standing alone ("Kaupunginjohtaja:", "kunnanhallitus") as written."""
+    s = _BULLET.sub("", line).strip().rstrip(":").strip()
+    if not s or len(s.split()) > 4 or s.endswith(".") or any(ch.isdigit() for ch in s):
+        return None
+    return s
+
+
+def people(text: str, offset: int, kind: str, rule_id: str) -> tuple[list[Person], list[Mention]]:
+    """Every name in a person block, with mentions for provenance."""
+    found: list[Person] = []
+    pos = 0
+    for line in text.split("\n"):
+        for p in names_in_line(line, offset + pos):
+            if p.name not in {f.name for f in found}:
+                found.append(p)
+        pos += len(line) + 1
+    return found, [Mention(kind, p.name, p.name, p.start, p.end, rule_id) for p in found]
+
+
+_GENITIVE = ((re.compile(r"uksen$"), "us"), (re.compile(r"kunnan$"), "kunta"), (re.compile(r"nnan$"), "nta"),
+             (re.compile(r"jän$"), "jä"), (re.compile(r"([aä])n$"), r"\1"))
+
+
+def nominative(genitive: str) -> str:
+    """'Kaupunginhallituksen' → 'Kaupunginhallitus', 'Puheenjohtajan' → 'Puheenjohtaja'."""
+    for pattern, repl in _GENITIVE:
+        if pattern.search(genitive):
+            return pattern.sub(repl, genitive)
+    return genitive

@@ -1,0 +1,69 @@
+"""The data dictionary (docs/data-dictionary.md), generated from pipeline.schema.
+
+Analysts read the dictionary, the writers use the schema: generating one from the other keeps
+them from drifting apart. `python -m pipeline.dictionary` (or `make docs`) prints it, and a
+test fails when the committed file is stale.
+"""
+from __future__ import annotations
+
+import sys
+
+import pyarrow as pa
+
+from pipeline.schema import TABLES, Table
+
+HEADER = """\
+# Data dictionary
+
+Generated from `pipeline/schema.py` by `python -m pipeline.dictionary` (`make docs`); do not edit
+by hand. Each table is a folder of Parquet files under the output folder (`OUT/<table>/*.parquet`):
+read it with `pandas.read_parquet("OUT/<table>")` or DuckDB's `read_parquet('OUT/<table>/*.parquet')`.
+"""
+
+
+def type_name(type_: pa.DataType) -> str:
+    """Arrow type in short readable form: list<string>, timestamp[s, UTC], date32 ..."""
+    if pa.types.is_list(type_):
+        return f"list<{type_name(type_.value_type)}>"
+    if pa.types.is_timestamp(type_):
+        return f"timestamp[{type_.unit}{', ' + type_.tz if type_.tz else ''}]"
+    if pa.types.is_date32(type_):
+        return "date32"
+    return str(type_)
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def table_markdown(table: Table) -> str:
+    """One table's section: name, doc, sort order, then one row per column."""
+    lines = [
+        f"## {table.name}",
+        "",
+        table.doc,
+        "",
+        f"Rows sorted by {', '.join(f'`{c}`' for c in table.sort_by)}.",
+        "",
+        "| column | type | nullable | description |",
+        "|---|---|---|---|",
+    ]
+    for col in table.columns:
+        lines.append(f"| `{col.name}` | {type_name(col.type)} | {'yes' if col.nullable else 'no'} | {_cell(col.doc)} |")
+    return "\n".join(lines) + "\n"
+
+
+def generate() -> str:
+    """The whole dictionary, deterministic (schema order), ending in one newline."""
+    contents = "\n".join(f"- [{name}](#{name})" for name in TABLES)
+    sections = "\n".join(table_markdown(t) for t in TABLES.values())
+    return f"{HEADER}\n{contents}\n\n{sections}"
+
+
+def main() -> None:
+    sys.stdout.buffer.write(generate().encode("utf-8"))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

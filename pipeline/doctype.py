@@ -1,0 +1,101 @@
+"""What kind of document this is, and the meeting (or officer decision) it records.
+
+doc_type follows GOLD.md: `minutes` (pöytäkirja, ote), `agenda` (esityslista: proposals but no
+decisions yet), `officer_decision` (viranhaltijapäätös) and `other` (news, press releases,
+summaries: decision verbs, but no headed item). The evidence that decided it is kept as a rule id.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+
+from extractors import bodies, dates
+from extractors.base import Mention
+from pipeline.nlp import make_doc
+from pipeline.segment import Segmentation
+
+_HEAD_CHARS = 1500
+_AGENDA = re.compile(r"\b(ESITYSLISTA|Esityslista|KOKOUSKUTSU|Kokouskutsu)\b")
+_MINUTES = re.compile(r"\b(PÖYTÄKIRJA|Pöytäkirja|pöytäkirjaote|PÖYTÄKIRJAOTE|Pöytäkirjaote)\b")
+_OFFICER = re.compile(r"\b(VIRANHALTIJAPÄÄTÖS|Viranhaltijapäätös|VIRANHALTIJAN PÄÄTÖS|Viranhaltijan päätös|Delegointipäätös)\b")
+_DATE = re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{4}\b")
+
+
+@dataclass
+class Meeting:
+    body: str | None
+    body_mention: Mention | None
+    date: date | None
+    date_mention: Mention | None
+
+
+@dataclass
+class Officer:
+    body: str | None
+    date_text: str | None
+    date_mention: Mention | None
+
+
+def classify_doc_type(text: str, seg: Segmentation, officer: bool) -> tuple[str, str]:
+    head = text[:_HEAD_CHARS]
+    if not seg.items:
+        return "other", "doctype.no_items"
+    if officer:
+        return "officer_decision", "doctype.officer_headings"
+    handlings = [h for item in seg.items for h in item.handlings]
+    decided = [h for h in handlings if any(s.label == "decision" and text[s.start:s.end].strip() for s in h.sections)]
+    proposed = [h for h in handlings if h.of("proposal", "proposal_revised")]
+    if not decided and not proposed:
+        return "other", "doctype.no_proposal_or_decision"
+    if _AGENDA.search(head) and not _MINUTES.search(head) or (proposed and not decided):
+        return "agenda", "doctype.agenda" if _AGENDA.search(head) else "doctype.no_decisions"
+    return "minutes", "doctype.minutes"
+
+
+def officer_context(text: str, seg: Segmentation) -> Officer | None:
+    """For a viranhaltijapäätös: the deciding officer (as a body) and the decision date."""
+    heads = {h.label: h for h in seg.headings}
+    if "officer" not in heads and "decision_date" not in heads and not _OFFICER.search(text[:_HEAD_CHARS]):
+        return None
+    if not any(h.label == "decision" for h in seg.headings):
+        return None
+    body = None
+    if "officer" in heads:
+        rem = heads["officer"].remainder
+        words = rem.split()
+        # "Tekninen johtaja Antti Kurki": the role is what precedes the capitalised name.
+        cut = len(words)
+        while cut > 1 and words[cut - 1][:1].isupper() and cut - 1 > 0 and words[cut - 2][:1].isupper():
+            cut -= 1
+            if cut <= len(words) - 2:
+                break
+        body = " ".join(words[:cut]) if cut < len(words) else rem
+    date_text, mention = None, None
+    if "decision_date" in heads:
+        h = heads["decision_date"]
+        m = _DATE.search(text, h.end, h.line_end)
+        if m:
+            date_text = m.group(0)
+            parsed = dates.parse_date(date_text)
+            mention = Mention("date", date_text, parsed.isoformat() if parsed else None, m.start(), m.end(), h.rule_id)
+    return Officer(body, date_text, mention)
+
+
+def meeting_context(text: str, seg: Segmentation, known: Counter[str]) -> Meeting:
+    """The body and date of the meeting, from the document's head (letterhead, cover)."""
+    head_end = max(_HEAD_CHARS, seg.front_end) if seg.front_end < 6000 else _HEAD_CHARS
+    head = text[:head_end]
+    body, body_mention = None, None
+    found = bodies.first_body(head)
+    if found:
+        body, start, end = found
+        body_mention = Mention("body", text[start:end], body, start, end, "bodies.body_suffix")
+    meeting_date, date_mention = None, None
+    for m in dates.find(make_doc(head)):
+        if m.kind == "date" and m.value:
+            meeting_date = date.fromisoformat(m.value)
+            date_mention = m
+            break
+    return Meeting(body, body_mention, meeting_date, date_mention)

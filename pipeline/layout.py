@@ -1,0 +1,370 @@
+"""Engine-independent page layout: positioned characters → lines → page text.
+
+Both PDF engines (pdfplumber, pypdfium2) only hand over positioned characters; every decision
+about what a page says is made here, so the two engines give the same page texts:
+
+- characters become words (split at white space and gaps) and lines (by vertical position);
+- running headers and footers are found by what repeats, digits masked, in the same place in
+  the top or bottom band of most pages (no list of strings); the first header is kept because
+  it names the organisation, body, date and meeting number;
+- a label column (a heading at the left margin, its text in a second column) is found from the
+  geometry of the whole document (no list of label words) and rendered as the label on its own
+  line followed by the text;
+- a bold run that starts after a column gap starts a line of its own.
+
+Coordinates are PDF points with `top` growing downwards, as in pdfplumber.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+_DIGITS = re.compile(r"\d+")
+_SPACES = re.compile(r"\s+")
+_BOLD_FONT = re.compile(r"bold|black|heavy|demi|semibold|extrabold|ultrabold", re.IGNORECASE)
+# "1 (8)", "3/9", "Sivu 2", "Sivu 2/9", "- 4 -", "Page 1 of 3": a line that is only a page number.
+_PAGE_NUMBER = re.compile(
+    r"^(?:sivu|page|s\.)?\s*[-–]?\s*\d{1,4}\s*(?:(?:[(/]|of|kautta)\s*\d{1,4}\s*\)?)?\s*[-–]?$", re.IGNORECASE
+)
+
+LINE_TOLERANCE = 0.3  # chars whose tops differ by less than this × size share a line
+WORD_GAP = 0.2  # a gap wider than this × size splits a word even without a space character
+COLUMN_GAP = 1.0  # a gap wider than this × size separates two columns (segments) on a line
+LABEL_GAP = 0.5  # the gap before a label column's text must be at least this × size
+X_TOLERANCE = 2.5  # points: left edges this close count as the same column
+MIN_COLUMN_STEP = 36.0  # points: label and text columns are at least this far apart
+MIN_LABEL_ROWS = 3  # rows with a label and text at the same two x positions
+MIN_CONTINUATIONS = 1  # lines starting in the text column with nothing to their left
+TOP_BAND = 0.15  # fraction of the page height searched for running headers
+BOTTOM_BAND = 0.12  # ... and for running footers
+CHROME_POSITION = 6.0  # points: a repeated header sits this close to where it sat before
+PARAGRAPH_PITCH = 1.55  # a line pitch above this × font size leaves a blank line
+
+
+@dataclass(slots=True)
+class Char:
+    """One glyph as an engine reports it; `text` may be white space (a word break)."""
+
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    bold: bool
+    size: float
+
+
+@dataclass(slots=True)
+class Word:
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    bold: bool
+    size: float
+
+
+@dataclass(slots=True)
+class Line:
+    """One visual line of a page: its words in reading order and where it sits."""
+
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    bold: bool
+    page: int
+    words: tuple[Word, ...] = ()
+
+    @property
+    def size(self) -> float:
+        return max((w.size for w in self.words), default=self.bottom - self.top)
+
+
+@dataclass(slots=True)
+class PageLines:
+    """The lines of one page and the page height (the bands are fractions of it)."""
+
+    number: int
+    height: float
+    lines: list[Line]
+
+
+def is_bold_font(fontname: str | None) -> bool:
+    """Font names say the weight ("ABCDEF+Carlito-Bold", "Arial,Bold", "Helvetica-Black")."""
+    return bool(fontname) and bool(_BOLD_FONT.search(fontname or ""))
+
+
+def mask_digits(text: str) -> str:
+    """Digits masked and spacing/case normalised: "3 (8)" and "4 (8)" compare equal."""
+    return _SPACES.sub(" ", _DIGITS.sub("#", text)).strip().casefold()
+
+
+# --------------------------------------------------------------------------- chars → lines
+
+
+def _make_word(chars: list[Char]) -> list[Word]:
+    """A word from its chars; a bold prefix glued to regular text ("EhdotusKaupunki…") is split off."""
+    flags = [c.bold for c in chars]
+    cut = next((i for i in range(1, len(chars)) if flags[i] != flags[i - 1]), None)
+    if cut is not None and flags[0] and cut >= 2 and len(chars) - cut >= 2 and flags[cut:] == [False] * (len(chars) - cut):
+        return _make_word(chars[:cut]) + _make_word(chars[cut:])
+    bold = sum(flags) * 2 >= len(flags)
+    return [Word("".join(c.text for c in chars), chars[0].x0, max(c.x1 for c in chars),
+                 min(c.top for c in chars), max(c.bottom for c in chars), bold, max(c.size for c in chars))]
+
+
+def _words_of_row(row: list[Char]) -> list[Word]:
+    row.sort(key=lambda c: c.x0)
+    words: list[Word] = []
+    current: list[Char] = []
+    for ch in row:
+        if ch.text.isspace():
+            if current:
+                words.extend(_make_word(current))
+                current = []
+            continue
+        if current:
+            prev = current[-1]
+            if ch.text == prev.text and abs(ch.x0 - prev.x0) < 0.5 and abs(ch.top - prev.top) < 0.5:
+                continue  # the same glyph drawn twice (fake bold, shadow)
+            if ch.x0 - prev.x1 > WORD_GAP * max(ch.size, prev.size, 1.0):
+                words.extend(_make_word(current))
+                current = []
+        current.append(ch)
+    if current:
+        words.extend(_make_word(current))
+    return words
+
+
+def line_of(words: Sequence[Word], page: int) -> Line:
+    """A Line from words already in reading order."""
+    return Line(" ".join(w.text for w in words), words[0].x0, max(w.x1 for w in words),
+                min(w.top for w in words), max(w.bottom for w in words),
+                all(w.bold for w in words), page, tuple(words))
+
+
+def lines_from_chars(chars: Iterable[Char], page: int) -> list[Line]:
+    """Group chars into lines by `bottom` (relative to font size), then into words by gaps.
+
+    The bottom (baseline plus descent) is steadier than the top, which accented capitals
+    raise in pdfium's boxes and larger type raises everywhere.
+    """
+    ordered = sorted(chars, key=lambda c: c.bottom)
+    rows: list[list[Char]] = []
+    row_ref = row_tol = 0.0
+    for ch in ordered:
+        if rows and ch.bottom - row_ref <= row_tol:
+            rows[-1].append(ch)
+            continue
+        rows.append([ch])
+        row_ref, row_tol = ch.bottom, LINE_TOLERANCE * max(ch.size, 1.0)
+    lines = []
+    for row in rows:
+        words = _words_of_row(row)
+        if words:
+            lines.append(line_of(words, page))
+    lines.sort(key=lambda ln: (ln.bottom, ln.x0))
+    return lines
+
+
+def segments(line: Line) -> list[tuple[Word, ...]]:
+    """The line cut at column gaps: "SAARIJÄRVEN KAUPUNKI | PÖYTÄKIRJA 9/2025 | 3 (8)"."""
+    out: list[tuple[Word, ...]] = []
+    start = 0
+    ws = line.words
+    for j in range(1, len(ws)):
+        if ws[j].x0 - ws[j - 1].x1 > COLUMN_GAP * max(ws[j].size, ws[j - 1].size):
+            out.append(ws[start:j])
+            start = j
+    out.append(ws[start:])
+    return out
+
+
+# --------------------------------------------------------------------------- running headers
+
+
+def _band(line: Line, height: float) -> str | None:
+    if line.top < TOP_BAND * height:
+        return "top"
+    if line.bottom > (1.0 - BOTTOM_BAND) * height:
+        return "bottom"
+    return None
+
+
+def drop_chrome(pages: Sequence[PageLines]) -> list[list[Line]]:
+    """Remove running headers and footers, found by repetition rather than by a list of strings.
+
+    A band line is chrome when each of its segments (digits masked) recurs at about the same
+    height on most pages. Footers go everywhere; a header is kept on the first page that has
+    it, since it carries the organisation, body, date and meeting number. A band line that is
+    only a page number goes too, also in a single-page document.
+    """
+    need = max(2, len(pages) // 2 + 1)
+    seen: dict[tuple[str, str], list[tuple[int, float]]] = {}
+    for p_idx, page in enumerate(pages):
+        for line in page.lines:
+            band = _band(line, page.height)
+            if band is None:
+                continue
+            pos = line.top if band == "top" else page.height - line.bottom
+            for seg in segments(line):
+                key = (band, mask_digits(" ".join(w.text for w in seg)))
+                seen.setdefault(key, []).append((p_idx, pos))
+
+    def repeated(key: tuple[str, str], pos: float) -> bool:
+        pages_at = {p for p, q in seen.get(key, ()) if abs(q - pos) <= CHROME_POSITION}
+        return len(pages_at) >= need
+
+    kept_headers: set[str] = set()
+    out: list[list[Line]] = []
+    for page in pages:
+        body: list[Line] = []
+        for line in page.lines:
+            band = _band(line, page.height)
+            if band is None:
+                body.append(line)
+                continue
+            if _PAGE_NUMBER.match(line.text.strip()):
+                continue
+            pos = line.top if band == "top" else page.height - line.bottom
+            segs = segments(line)
+            if not all(repeated((band, mask_digits(" ".join(w.text for w in s))), pos) for s in segs):
+                body.append(line)
+                continue
+            if band == "top":
+                key = mask_digits(line.text)
+                if key not in kept_headers:
+                    kept_headers.add(key)
+                    body.append(line)
+        out.append(body)
+    return out
+
+
+# --------------------------------------------------------------------------- label column
+
+
+def _near(a: float, b: float) -> bool:
+    return abs(a - b) <= X_TOLERANCE
+
+
+def _left_margin(starts: Sequence[float]) -> float | None:
+    """The leftmost x at which a fair share of lines start (stray outdented lines do not count)."""
+    need = max(MIN_LABEL_ROWS, len(starts) // 50)
+    for x in sorted(set(round(s) for s in starts)):
+        if sum(1 for s in starts if _near(s, x)) >= need:
+            return x
+    return None
+
+
+def find_label_columns(pages: Sequence[Sequence[Line]]) -> list[tuple[float, float]]:
+    """Label columns as (label x, text x) pairs, found from the geometry of the whole document.
+
+    A pair qualifies when at least MIN_LABEL_ROWS lines start at the label x and continue after
+    a gap at the text x, and some line starts at the text x with nothing to its left (the right
+    column is running text that wraps). Two-column tables (member lists, the signature block)
+    have rows but no such lines, so they do not qualify; nor does a block indented from the
+    left margin.
+    """
+    pairs: list[tuple[float, float]] = []
+    starts: list[float] = []
+    for lines in pages:
+        for line in lines:
+            starts.append(line.x0)
+            ws = line.words
+            for j in range(1, len(ws)):
+                if ws[j].x0 - ws[j - 1].x1 >= LABEL_GAP * max(ws[j].size, ws[j - 1].size) and \
+                        ws[j].x0 - line.x0 >= MIN_COLUMN_STEP:
+                    pairs.append((line.x0, ws[j].x0))
+                    break
+    margin = _left_margin(starts)
+    found: list[tuple[int, float, float]] = []
+    for left, text_x in sorted(set((round(a), round(b)) for a, b in pairs)):
+        if margin is None or not _near(left, margin):
+            continue  # an indented two-column block (a member list) is not a label column
+        if any(_near(left, fl) and _near(text_x, ft) for _, fl, ft in found):
+            continue
+        rows = [(a, b) for a, b in pairs if _near(a, left) and _near(b, text_x)]
+        continuing = sum(1 for s in starts if _near(s, text_x))
+        if len(rows) >= MIN_LABEL_ROWS and continuing >= MIN_CONTINUATIONS:
+            mean_l = sum(a for a, _ in rows) / len(rows)
+            mean_t = sum(b for _, b in rows) / len(rows)
+            found.append((len(rows), mean_l, mean_t))
+    found.sort(reverse=True)
+    return [(fl, ft) for _, fl, ft in found]
+
+
+def split_label(line: Line, columns: Sequence[tuple[float, float]]) -> tuple[tuple[Word, ...], tuple[Word, ...]] | None:
+    """(label words, text words) when the line is a row of a label column, else None."""
+    ws = line.words
+    for left, text_x in columns:
+        if not _near(line.x0, left):
+            continue
+        for j in range(1, len(ws)):
+            if _near(ws[j].x0, text_x) and ws[j].x0 - ws[j - 1].x1 >= LABEL_GAP * ws[j].size:
+                return ws[:j], ws[j:]
+    return None
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _bold_runs(line: Line) -> list[str]:
+    """The line's text, broken before a bold run that follows regular text across a column gap."""
+    parts: list[list[Word]] = [[]]
+    prev: Word | None = None
+    for w in line.words:
+        if prev is not None and w.bold and not prev.bold and w.x0 - prev.x1 > COLUMN_GAP * w.size:
+            parts.append([])
+        parts[-1].append(w)
+        prev = w
+    return [" ".join(w.text for w in part) for part in parts if part]
+
+
+def _join(words: Sequence[Word]) -> str:
+    return " ".join(w.text for w in words)
+
+
+def render_page(lines: Sequence[Line], columns: Sequence[tuple[float, float]]) -> str:
+    """Page text: one line per visual line, labels on their own line, blank lines at paragraph gaps.
+
+    A label row whose label and text are both bold (a section heading "§ 182 | Title") stays
+    one line, so the heading reads as it would in running text. A label continued on the next
+    row in lower case ("Valmistelijat ja / lisätiedot") is joined to its first part.
+    """
+    out: list[str] = []
+    prev: Line | None = None
+    label_at: int | None = None  # index in `out` of the label of the current label block
+    for line in lines:
+        if prev is not None and line.bottom - prev.bottom > PARAGRAPH_PITCH * max(line.size, prev.size):
+            out.append("")
+            label_at = None
+        split = split_label(line, columns)
+        if split is None:
+            out.extend(_bold_runs(line))
+            label_at = None
+        else:
+            label, text = split
+            label_text, body = _join(label), _join(text)
+            if label_at is not None and label_text[:1].islower():
+                out[label_at] += " " + label_text
+                out.append(body)
+            elif all(w.bold for w in label) and all(w.bold for w in text):
+                out.append(label_text + " " + body)
+                label_at = None
+            else:
+                label_at = len(out)
+                out.append(label_text)
+                out.append(body)
+        prev = line
+    return "\n".join(out)
+
+
+def layout_pages(pages: Sequence[PageLines]) -> list[str]:
+    """The whole layout step: drop running headers and footers, find label columns, render."""
+    bodies = drop_chrome(pages)
+    columns = find_label_columns(bodies)
+    return [render_page(lines, columns) for lines in bodies]

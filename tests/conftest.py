@@ -1,0 +1,43 @@
+"""Shared fixtures: the corpus copies in tests/fixtures (the suite runs without ../shared)."""
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CORPUS = FIXTURES / "corpus"
+DEV = CORPUS / "dev"
+SEEDS = CORPUS / "seeds"
+CASES = Path(__file__).parent / "cases"
+
+
+def case_rows(name: str) -> list[dict[str, str]]:
+    """Rows of tests/cases/<name>.csv, as pytest params with a readable id each."""
+    with (CASES / f"{name}.csv").open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def gold(path: Path) -> dict:
+    return json.loads(path.with_name(path.name.split(".")[0] + ".gold.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def dev_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The dev corpus ingested once for the whole session."""
+    from pipeline.run import run_batch
+
+    out = tmp_path_factory.mktemp("dev-out")
+    run_batch(DEV, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def seeds_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from pipeline.run import run_batch
+
+    out = tmp_path_factory.mktemp("seeds-out")
+    run_batch(SEEDS, out)
+    return out
