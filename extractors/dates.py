@@ -49,6 +49,8 @@ _MONTHS = {
 }
 # Words before a dotted number that make it a list/section/version number, not a date.
 _LIST_WORDS = ("koh", "liit", "luku", "luvu", "pykäl", "momen", "versio", "ver.", "v.", "nro", "n:o", "kappal", "§")
+_LIST_GLUE = frozenset({"ja", "tai", "sekä", ",", ".", "-", "–", "—"})
+_NUMBERISH = re.compile(r"\d{1,2}(?:\.\d{1,2})*\.?$")
 # Tokens before a two-digit-year date that make it a piece of a diary id or a task code.
 _CODE_WORDS = frozenset({"/", ":", "t", "dnro", "dno", "asianro", "asianumero", "diaarinumero", "diaarinro",
                          "diaari", "tehtäväluokka", "tehtäväluokitus", "luokka"})
@@ -63,7 +65,7 @@ class _Rule:
     parse: re.Pattern[str]
     priority: int
     skip: int
-    guards: tuple[tuple[str, Callable[[Doc, int, int], bool]], ...]
+    guards: tuple[tuple[str, Callable[[Doc, str, int, int], bool]], ...]
     ordered: bool
 
 
@@ -76,7 +78,8 @@ class _Cand:
 
 
 # --------------------------------------------------------------------------- guards
-# Each takes (doc, first token of the span, last token + 1) and returns True to REJECT.
+# Each takes (doc, doc.text, first token of the span, last token + 1) and returns True to REJECT.
+# doc.text is passed in because the Doc rebuilds it on every access.
 
 
 def _prev_token(doc: Doc, i: int):
@@ -86,21 +89,24 @@ def _prev_token(doc: Doc, i: int):
     return doc[j] if j >= 0 else None
 
 
-def _guard_line_start(doc: Doc, s: int, e: int) -> bool:
+def _guard_line_start(doc: Doc, text: str, s: int, e: int) -> bool:
     """Numbered headings ("3.1. Kokouksen avaus") start a line; dates rarely do."""
     start = doc[s].idx
-    head = doc.text[max(0, start - 120):start]
+    head = text[max(0, start - 120):start]
     if "\n" not in head and start > 120:
         return False
     return not head.rpartition("\n")[2].strip()
 
 
-def _guard_list_word(doc: Doc, s: int, e: int) -> bool:
-    prev = _prev_token(doc, s)
-    return prev is not None and prev.lower_.startswith(_LIST_WORDS)
+def _guard_list_word(doc: Doc, text: str, s: int, e: int) -> bool:
+    """"kohta 3.1.", "liitteet 2.1. ja 2.2.", "versio 1.2.23": a list word before the number(s)."""
+    j, steps = s - 1, 0
+    while j >= 0 and steps < 8 and (doc[j].is_space or doc[j].lower_ in _LIST_GLUE or _NUMBERISH.match(doc[j].text)):
+        j, steps = j - 1, steps + 1
+    return j >= 0 and doc[j].lower_.startswith(_LIST_WORDS)
 
 
-def _guard_code_context(doc: Doc, s: int, e: int) -> bool:
+def _guard_code_context(doc: Doc, text: str, s: int, e: int) -> bool:
     """"01.04.00" next to a diary id or task-code label is a JHS code, not 1 April 2000."""
     prev = _prev_token(doc, s)
     if prev is not None and prev.lower_.rstrip(":") in _CODE_WORDS:
@@ -108,7 +114,7 @@ def _guard_code_context(doc: Doc, s: int, e: int) -> bool:
     return e < len(doc) and doc[e].text.startswith("/")
 
 
-def _guard_after_date(doc: Doc, s: int, e: int) -> bool:
+def _guard_after_date(doc: Doc, text: str, s: int, e: int) -> bool:
     """The time patterns after a date start on the shared gate: the first token must be a date."""
     return _DMY_TOKEN.fullmatch(doc[s].text) is None
 
@@ -238,9 +244,8 @@ def _written_years(cands: list[_Cand]) -> list[int]:
 # --------------------------------------------------------------------------- finding
 
 
-def _candidates(doc: Doc, whole_text: bool) -> list[_Cand]:
+def _candidates(doc: Doc, text: str, whole_text: bool) -> list[_Cand]:
     matcher, rules = _compiled()
-    text = doc.text
     out: list[_Cand] = []
     for key, s, e in matcher(doc):
         rule = rules[key]
@@ -252,7 +257,7 @@ def _candidates(doc: Doc, whole_text: bool) -> list[_Cand]:
         m = rule.parse.search(text[start:end])
         if m is None:
             continue
-        if any(fn(doc, s, e) for name, fn in rule.guards if not (whole_text and name == "line_start")):
+        if any(fn(doc, text, s, e) for name, fn in rule.guards if not (whole_text and name == "line_start")):
             continue
         parts = {k: v for k, v in m.groupdict().items() if v is not None}
         cand = _Cand(rule, start + m.start(), start + m.end(), parts)
@@ -278,10 +283,10 @@ def _select(cands: list[_Cand]) -> list[_Cand]:
 
 def _find(doc: Doc, default_year: int | None, whole_text: bool) -> list[Mention]:
     """`whole_text`: the doc is one date string, so a date at its start is no list number."""
-    kept = _select(_candidates(doc, whole_text))
+    text = doc.text
+    kept = _select(_candidates(doc, text, whole_text))
     years = Counter(_written_years(kept)).most_common(1)
     year = years[0][0] if years else default_year
-    text = doc.text
     return [
         Mention(c.rule.emits, text[c.start:c.end], _value(c, year), c.start, c.end, c.rule.id)
         for c in kept

@@ -84,7 +84,7 @@ def find(doc: Doc) -> list[Heading]:
         if heading and (start not in found or heading.end > found[start].end):
             found[start] = heading
     for rule_id, pattern, entry in regexes(NAME):
-        for m in re.finditer(r"(?m)^[ \t]*(" + pattern.pattern + r")\b", text, re.IGNORECASE):
+        for m in re.finditer(r"(?m)^[ \t]*(" + pattern.pattern + r")\b", text, pattern.flags & re.IGNORECASE):
             heading = _accept(text, m.start(1), m.end(1), entry)
             if heading and m.start(1) not in found:
                 found[m.start(1)] = heading

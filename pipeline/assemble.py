@@ -19,8 +19,8 @@ from pipeline.segment import Handling, Item, Section, Segmentation, segment
 
 _PROPOSAL_LABELS = ("proposal", "proposal_revised")
 _REVISED = re.compile(
-    r"(?:muutti|muuttaa)\s+(?:päätös)?ehdotustaan?\s+(?:kuulumaan\s+)?(?:seuraavasti|siten)?[^\n:]*:\s*\n"
-    r"|[Mm]uutettu päätösehdotus:\s*\n|muutetun ehdotuksen mukaan:\s*\n"
+    r"(?:muutti|muuttaa)\s+(?:päätös)?ehdotusta(?:an)?\b[^:]{0,160}?:[ \t]*\n"
+    r"|[Mm]uutettu päätösehdotus:[ \t]*\n|muutetun ehdotuksen mukaan:[ \t]*\n"
 )
 _EVENT = re.compile(r"\b(poistui|saapui|totesi|ehdotti|kannatt|keskustelun|äänest|esitteli|puheenjohtaja|hyväksyi)", re.IGNORECASE)
 _SIGNATURE = re.compile(r"\n[^\n]*\n[^\n]*allekirjoitettu sähköisesti[^\n]*\s*$", re.IGNORECASE)
@@ -285,8 +285,14 @@ def _fill(text, doc, seg: Segmentation, item: Item, handling: Handling, row: _Ro
         body_raw = body_raw or officer.body
         date_raw = date_raw or officer.date_text
     body = bodies.expand(body_raw, known) if body_raw else meeting.body
-    row.set("body", body, Mention("body", body_raw, body, source.start, source.end, src_rule)
-            if source is not None and body_raw else meeting.body_mention)
+    if source is not None and body_raw:
+        b_start = text.find(body_raw, source.start, source.end)
+        body_mention = Mention("body", body_raw, body, b_start, b_start + len(body_raw), src_rule)
+    elif officer is not None and officer.body_mention is not None:
+        body_mention = officer.body_mention
+    else:
+        body_mention = meeting.body_mention
+    row.set("body", body, body_mention)
     aliases = [body_raw] if body_raw and body_raw != body else []
     row.values["body_aliases"] = aliases
     parsed = dates.parse_date(date_raw) if date_raw else None

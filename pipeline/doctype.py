@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from extractors import bodies, dates
+from extractors import bodies, dates, people
 from extractors.base import Mention
 from pipeline.nlp import make_doc
 from pipeline.segment import Segmentation
@@ -36,6 +36,7 @@ class Officer:
     body: str | None
     date_text: str | None
     date_mention: Mention | None
+    body_mention: Mention | None = None
 
 
 def classify_doc_type(text: str, seg: Segmentation, officer: bool) -> tuple[str, str]:
@@ -61,17 +62,16 @@ def officer_context(text: str, seg: Segmentation) -> Officer | None:
         return None
     if not any(h.label == "decision" for h in seg.headings):
         return None
-    body = None
+    body, body_mention = None, None
     if "officer" in heads:
-        rem = heads["officer"].remainder
-        words = rem.split()
-        # "Tekninen johtaja Antti Kurki": the role is what precedes the capitalised name.
-        cut = len(words)
-        while cut > 1 and words[cut - 1][:1].isupper() and cut - 1 > 0 and words[cut - 2][:1].isupper():
-            cut -= 1
-            if cut <= len(words) - 2:
-                break
-        body = " ".join(words[:cut]) if cut < len(words) else rem
+        # "Tekninen johtaja Antti Kurki": the role is what precedes the name.
+        h = heads["officer"]
+        rem = h.remainder or next((ln.strip() for ln in text[h.end:h.end + 200].split("\n") if ln.strip()), "")
+        names = people.names_in_line(rem)
+        body = rem[: rem.find(names[0].name)].strip(" ,") if names else rem.strip()
+        body = body or None
+        at = text.find(body, h.start) if body else -1
+        body_mention = Mention("body", body, body, at, at + len(body), h.rule_id) if at >= 0 else None
     date_text, mention = None, None
     if "decision_date" in heads:
         h = heads["decision_date"]
@@ -80,7 +80,7 @@ def officer_context(text: str, seg: Segmentation) -> Officer | None:
             date_text = m.group(0)
             parsed = dates.parse_date(date_text)
             mention = Mention("date", date_text, parsed.isoformat() if parsed else None, m.start(), m.end(), h.rule_id)
-    return Officer(body, date_text, mention)
+    return Officer(body, date_text, mention, body_mention)
 
 
 def meeting_context(text: str, seg: Segmentation, known: Counter[str]) -> Meeting:

@@ -108,13 +108,20 @@ def mask_digits(text: str) -> str:
 
 def _make_word(chars: list[Char]) -> list[Word]:
     """A word from its chars; a bold prefix glued to regular text ("EhdotusKaupunki…") is split off."""
-    flags = [c.bold for c in chars]
-    cut = next((i for i in range(1, len(chars)) if flags[i] != flags[i - 1]), None)
-    if cut is not None and flags[0] and cut >= 2 and len(chars) - cut >= 2 and flags[cut:] == [False] * (len(chars) - cut):
-        return _make_word(chars[:cut]) + _make_word(chars[cut:])
-    bold = sum(flags) * 2 >= len(flags)
-    return [Word("".join(c.text for c in chars), chars[0].x0, max(c.x1 for c in chars),
-                 min(c.top for c in chars), max(c.bottom for c in chars), bold, max(c.size for c in chars))]
+    first = chars[0]
+    top, bottom, size, x1, n_bold = first.top, first.bottom, first.size, first.x1, 0
+    for c in chars:
+        top = c.top if c.top < top else top
+        bottom = c.bottom if c.bottom > bottom else bottom
+        size = c.size if c.size > size else size
+        x1 = c.x1 if c.x1 > x1 else x1
+        n_bold += c.bold
+    if 0 < n_bold < len(chars):
+        flags = [c.bold for c in chars]
+        cut = flags.index(False)
+        if cut >= 2 and len(chars) - cut >= 2 and not any(flags[cut:]):
+            return _make_word(chars[:cut]) + _make_word(chars[cut:])
+    return [Word("".join([c.text for c in chars]), first.x0, x1, top, bottom, n_bold * 2 >= len(chars), size)]
 
 
 def _words_of_row(row: list[Char]) -> list[Word]:

@@ -25,6 +25,8 @@ _DIARY_LINE = re.compile(
     r"(?:[A-Z]{2,6}[:\s-]?)?[\w-]*\d[\w./:-]*(?:\s+T(?:\s+\d\d){1,4})?(?:\s*\([\d\s,]+\))?\s*$"
 )
 _TITLE_MAX_CONT = 70
+_LETTERHEAD = re.compile(r"\b(PÖYTÄKIRJA|Pöytäkirja(ote)?|PÖYTÄKIRJAOTE|ESITYSLISTA|Esityslista|KAUPUNKI|KUNTA|"
+                         r"VIRANHALTIJAPÄÄTÖS|\d+ \(\d+\))")
 
 
 @dataclass
@@ -131,14 +133,21 @@ def _continue_title(text: str, title_end: int, end: int, stop: set[int]) -> int:
 def _front_title(text: str, start: int, end: int, stop: set[int], marker_lines: set[int]) -> tuple[str | None, int, int]:
     """In an extract without item lines, the title is the last plain line before the first handling."""
     found: tuple[str | None, int, int] = (None, 0, 0)
+    prev: tuple[int, int] | None = None
     for s, e in _lines(text, start, end):
         line = text[s:e].strip()
         if not line or s in stop or s in marker_lines or is_diary_line(line) or _BLANK_OR_CHROME.match(line):
+            prev = None
             continue
-        if len(line) < 8 or re.search(r"\b(PÖYTÄKIRJA|Pöytäkirja(ote)?|ESITYSLISTA|KAUPUNKI|KUNTA)\b", line) and len(line.split()) <= 8:
+        if len(line) < 8 and not line[:1].islower() or _LETTERHEAD.search(line) and len(line.split()) <= 8:
+            prev = None
             continue
         lead = len(text[s:e]) - len(text[s:e].lstrip(" \t#"))
-        found = (line.lstrip("# ").strip(), s + lead, e)
+        if line[:1].islower() and prev is not None:
+            found = (" ".join(text[prev[0]:e].split()).lstrip("# "), prev[0], e)  # a wrapped title
+        else:
+            found = (line.lstrip("# ").strip(), s + lead, e)
+            prev = (s + lead, e)
     return found
 
 
@@ -195,10 +204,17 @@ def segment(doc: Doc) -> Segmentation:
                 item.title_end = _continue_title(text, item.title_end, end, head_lines | marker_lines)
                 item.title = " ".join(text[item.title_start:item.title_end].split())
         else:
-            first_handling = item.handlings[0].start
-            limit = first_handling if item.handlings[0].marker else min(
-                (hd.start for hd in heads if start <= hd.start < end), default=end)
+            first = item.handlings[0]
+            first_head = min((hd.start for hd in heads if start <= hd.start < end), default=end)
+            limit = first.start if first.marker else first_head
             item.title, item.title_start, item.title_end = _front_title(text, start, limit, head_lines, marker_lines)
+            if first.marker:
+                # "Kunnanhallitus § 244 10.11.2025" / title / Dnro: the title follows the handling line.
+                after = _title_after(text, first.marker.end + 1, min(first_head, first.end), head_lines | marker_lines)
+                if after[0] and not _LETTERHEAD.search(after[0]):
+                    item.title, item.title_start, item.title_end = after
+                    item.title_end = _continue_title(text, item.title_end, end, head_lines | marker_lines)
+                    item.title = " ".join(text[item.title_start:item.title_end].split())
         items.append(item)
     _mark_current(items)
     return Segmentation(items, markers, heads, front_end)

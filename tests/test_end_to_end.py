@@ -15,7 +15,7 @@ from pipeline.schema import TABLES
 from tests.conftest import DEV, SEEDS, gold
 
 # Floors the dev corpus must stay above: raised as extraction improves, never lowered.
-FLOORS = {"f1": 0.0, "exact_fields": 0.0, "text_fields": 0.0, "doc_type": 0.0}
+FLOORS = {"f1": 1.0, "exact_fields": 0.995, "text_fields": 0.99, "doc_type": 1.0}
 EXACT_FIELDS = ("section", "body", "diary_id", "title", "preparers", "presenter", "proposal", "decision",
                 "outcome", "unanimous", "recused", "appeal", "current")
 
@@ -38,7 +38,8 @@ def test_seed_minutes_field_exact(seeds_output: Path, name: str) -> None:
             "preparers": list(row.preparers), "presenter": row.presenter, "proposal": row.proposal,
             "decision": row.decision, "outcome": row.outcome,
             "unanimous": None if pd.isna(row.unanimous) else bool(row.unanimous),
-            "recused": list(row.recused), "appeal": row.appeal, "current": bool(row.current),
+            "recused": list(row.recused), "appeal": None if pd.isna(row.appeal) else row.appeal,
+            "current": bool(row.current),
         }
         assert {k: got[k] for k in EXACT_FIELDS} == {k: want[k] for k in EXACT_FIELDS}
         assert row.meeting_date.isoformat() == want["date"]
@@ -53,7 +54,7 @@ def test_seed_other_documents_have_no_decisions(seeds_output: Path, name: str) -
 
 def test_dev_corpus_scores_stay_above_floors(dev_output: Path) -> None:
     report = evaluate(DEV, dev_output)
-    got = {"f1": report.f1, "exact_fields": report.exact_fields, "text_fields": report.text_fields,
+    got = {"f1": report.f1, "exact_fields": report.exact_fields.accuracy, "text_fields": report.text_fields.accuracy,
            "doc_type": report.doc_type.accuracy}
     low = {k: (round(got[k], 3), floor) for k, floor in FLOORS.items() if got[k] < floor}
     assert not low, f"dev scores fell below their floors (got, floor): {low}"
@@ -82,7 +83,7 @@ def test_tables_read_with_pandas_and_duckdb(dev_output: Path) -> None:
     for name, table in TABLES.items():
         frame = pd.read_parquet(dev_output / name)
         assert list(frame.columns) == table.names
-        n = duckdb.sql(f"select count(*) from read_parquet('{dev_output / name}/*.parquet')").fetchone()[0]
+        n = duckdb.sql(f"select count(*) from read_parquet('{dev_output / name}/*.parquet')").fetchall()[0][0]
         assert n == len(frame)
 
 
@@ -117,5 +118,5 @@ def test_cli_ingest_summary_and_exit_codes(tmp_path: Path, capsys: pytest.Captur
     assert "1 failed" in printed and "decisions: 1" in printed
     failures = pd.read_parquet(tmp_path / "out" / "failures")
     assert failures.source_path.tolist() == ["broken.pdf"]
-    assert "not a readable PDF" in failures.reason.item()
+    assert "not a PDF" in failures.reason.item()
     assert main(["ingest", str(tmp_path / "missing"), "--out", str(tmp_path / "o2")]) == 2

@@ -34,6 +34,12 @@ _NOT_PDF = "not a PDF: the file does not start with %PDF- (it may be an HTML pag
 _TRUNCATED = "the PDF is truncated (no %%EOF end marker); download the file again"
 # pdfium marks a hyphen it sees at a line end with these; the PDF itself has a plain "-".
 _PDFIUM_HYPHENS = {0x02: "-", 0xFFFE: "-"}
+# FPDFText_GetTextObject with an integer (address) result: pypdfium2's binding returns a ctypes
+# pointer, and casting that for every character costs more than the call itself. A private
+# prototype of the same C function leaves pypdfium2's own binding untouched.
+_text_object_address = ctypes.CFUNCTYPE(ctypes.c_void_p, *pdfium_c.FPDFText_GetTextObject.argtypes)(
+    ctypes.cast(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p).value
+)
 
 
 def _is_pdf(data: bytes) -> bool:
@@ -95,14 +101,14 @@ def _pdfium_chars(textpage: pdfium.PdfTextPage, height: float) -> list[Char]:
     objects: dict[int, tuple[bool, float, bool]] = {}
     chars: list[Char] = []
     pending_high = 0
+    object_of, unicode_of, box_of = _text_object_address, pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_GetLooseCharBox
     for i in range(pdfium_c.FPDFText_CountChars(raw)):
-        obj = pdfium_c.FPDFText_GetTextObject(raw, i)
-        if not obj:
+        key = object_of(raw, i)
+        if not key:
             continue
-        key = ctypes.cast(obj, ctypes.c_void_p).value or 0
         info = objects.get(key)
         if info is None:
-            font = pdfium_c.FPDFTextObj_GetFont(obj)
+            font = pdfium_c.FPDFTextObj_GetFont(ctypes.cast(key, pdfium_c.FPDF_PAGEOBJECT))
             n = pdfium_c.FPDFFont_GetBaseFontName(font, name, len(name)) if font else 0
             fontname = name.value.decode("latin-1", "replace") if n else ""
             angle = pdfium_c.FPDFText_GetCharAngle(raw, i)
@@ -111,7 +117,7 @@ def _pdfium_chars(textpage: pdfium.PdfTextPage, height: float) -> list[Char]:
         bold, size, upright = info
         if not upright:
             continue
-        code = pdfium_c.FPDFText_GetUnicode(raw, i)
+        code = unicode_of(raw, i)
         if 0xD800 <= code <= 0xDBFF:  # first half of a character beyond the BMP (U+10019F ...)
             pending_high = code
             continue
@@ -124,7 +130,7 @@ def _pdfium_chars(textpage: pdfium.PdfTextPage, height: float) -> list[Char]:
             text = " "
         else:
             text = chr(code)
-        if not pdfium_c.FPDFText_GetLooseCharBox(raw, i, rect):
+        if not box_of(raw, i, rect):
             continue
         bottom = height - rect.bottom
         # pdfplumber's box is `size` high from baseline+descent; pdfium's loose box is the font's
