@@ -1,11 +1,13 @@
 """Diary (case) ids: "598/00.04.01/2025", "HEL 2024-013118 T 08 00 00", "JARDno-2021-716" ...
 
-Two stages, both data in `patterns/diary_ids.jsonl`:
-1. Token patterns (spaCy Matcher) find candidate spans. Every pattern that starts on an id token
-   shares one REGEX gate (a token ending in /yyyy or -yyyy(-n)), so the matcher pays one Python
-   predicate per token for all of them, plus one for the label words (Dnro, Asianro, ...).
-2. The entry's `parse` regex (case-sensitive) must match the span text; its `id` group is the
-   mention: the id as written, without a label. Overlapping candidates: the longer one wins.
+Two kinds of entry, both data in `patterns/diary_ids.jsonl`:
+1. Span patterns (spaCy Matcher token patterns, ids `diary_ids.span_*`) find where to look.
+   Their first tokens use lexical flags only (IS_ALPHA, LIKE_NUM, ORTH), which the Matcher tests
+   in C; a REGEX on a first token costs a Python call on every token of every document.
+2. Forms (`regex` entries, case-sensitive, e.g. `diary_ids.dynasty`): a span is tried against the
+   forms its pattern lists; a form must match the whole span text, its `id` group is the mention
+   (the id as written, without a label) and its id is the mention's rule_id. Overlapping
+   candidates: the longer one wins.
 
 A bare "n/yyyy" is only an id after a label: "§ 12/2025", "PÖYTÄKIRJA 9/2025" and statute
 numbers "(628/1998)" look the same. "Dnro 0/00" is KTweb's placeholder and is not an id.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -65,32 +68,56 @@ _CODE_TURKU = re.compile(r"\((\d{2}(?:\s+\d{2}){1,3})\s*[,)]")
 _CODE_ONLY = re.compile(r"^\s*(\d{2})(?:[.\s]\d{2}){0,3}\s*$")
 
 
+_LABELS = frozenset({"dnro", "dno", "asianro", "asianumero", "diaarinumero", "diaarinro", "diaari"})
+
+
+def _label_before(doc: Doc, s: int) -> bool:
+    """A label word (Dnro, Asianro, ...) right before token s, maybe with a colon or a line break."""
+    j = s - 1
+    while j >= 0 and (doc[j].is_space or doc[j].text == ":"):
+        j -= 1
+    return j >= 0 and doc[j].lower_.rstrip(":.") in _LABELS
+
+
+_REQUIRES = {"label_before": _label_before}
+
+
 @dataclass(frozen=True)
-class _Rule:
+class _Form:
     id: str
-    parse: re.Pattern[str]
+    regex: re.Pattern[str]
+    requires: tuple[Callable[[Doc, int], bool], ...]
 
 
 @cache
-def _compiled() -> tuple[Matcher, dict[int, _Rule]]:
-    """The matcher and its rules by match key: built once per process."""
+def _compiled() -> tuple[Matcher, dict[int, tuple[_Form, ...]]]:
+    """The matcher and, per span pattern (match key), its forms: built once per process."""
     nlp = get_nlp()
     entries = load_patterns(NAME)
-    parsers = {e["id"]: e["compiled"] for e in entries if e["kind"] == "regex"}
-    rules: dict[int, _Rule] = {}
+    forms: dict[str, _Form] = {}
     for e in entries:
-        if e["kind"] != "token":
+        if e["kind"] != "regex":
             continue
-        parser = parsers.get(e.get("parse", ""))
-        if parser is None or "id" not in parser.groupindex:
-            raise PatternError(f"{NAME}.jsonl {e['id']}: 'parse' must name a regex entry with an (?P<id>...) group")
-        rules[nlp.vocab.strings.add(e["id"])] = _Rule(e["id"], parser)
-    return token_matcher(nlp, NAME), rules
+        where = f"{NAME}.jsonl {e['id']}"
+        if "id" not in e["compiled"].groupindex:
+            raise PatternError(f"{where}: a form needs an (?P<id>...) group")
+        unknown = [r for r in e.get("requires", []) if r not in _REQUIRES]
+        if unknown:
+            raise PatternError(f"{where}: unknown 'requires' {unknown}; known: {sorted(_REQUIRES)}")
+        forms[e["id"]] = _Form(e["id"], e["compiled"], tuple(_REQUIRES[r] for r in e.get("requires", [])))
+    by_key: dict[int, tuple[_Form, ...]] = {}
+    for e in entries:
+        if e["kind"] == "token":
+            missing = [f for f in e.get("forms", []) if f not in forms]
+            if missing or not e.get("forms"):
+                raise PatternError(f"{NAME}.jsonl {e['id']}: 'forms' must list regex entries of the file ({missing})")
+            by_key[nlp.vocab.strings.add(e["id"])] = tuple(forms[f] for f in e["forms"])
+    return token_matcher(nlp, NAME), by_key
 
 
-def _select(cands: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
-    """Non-overlapping (start, end, rule_id): the longest first, then the earliest."""
-    kept: list[tuple[int, int, str]] = []
+def _select(cands: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
+    """Non-overlapping (start, end, text, rule_id): the longest first, then the earliest."""
+    kept: list[tuple[int, int, str, str]] = []
     for c in sorted(cands, key=lambda c: (c[0] - c[1], c[0])):
         i = bisect_left(kept, c)
         if (i > 0 and kept[i - 1][1] > c[0]) or (i < len(kept) and kept[i][0] < c[1]):
@@ -101,19 +128,20 @@ def _select(cands: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
 
 def find(doc: Doc) -> list[Mention]:
     """Every diary id in the document, in text order; value = id as written, spacing collapsed."""
-    matcher, rules = _compiled()
-    text = doc.text
-    cands: set[tuple[int, int, str]] = set()
+    matcher, by_key = _compiled()
+    cands: set[tuple[int, int, str, str]] = set()
     for key, s, e in matcher(doc):
-        rule = rules[key]
         start = doc[s].idx
-        last = doc[e - 1]
-        m = rule.parse.search(text[start:last.idx + len(last.text)])
-        if m is not None:
-            cands.add((start + m.start("id"), start + m.end("id"), rule.id))
+        span = doc[s:e].text
+        for form in by_key[key]:
+            m = form.regex.match(span)
+            if m is None or not all(check(doc, s) for check in form.requires):
+                continue
+            a, b = m.span("id")
+            cands.add((start + a, start + b, span[a:b], form.id))
     return [
-        Mention(KIND, text[s:e], _SPACES.sub(" ", text[s:e].replace("\u00ad", "")), s, e, rule_id)
-        for s, e, rule_id in _select(list(cands))
+        Mention(KIND, text, _SPACES.sub(" ", text.replace("\u00ad", "")), s, e, rule_id)
+        for s, e, text, rule_id in _select(list(cands))
     ]
 
 

@@ -14,11 +14,17 @@ The segmenter hands over the Päätös block (`decision`) and the Käsittely / K
  7. NOTED cue before any PASSED cue in the decision,
     with no modification/revision cue there           -> NOTED     (merkittiin tiedoksi, todettiin)
  8. PASSED_MODIFIED cue in the decision, COUNTER_WON in
-    either block, or (with a proposal) an explicit
-    JAA/EI count the EI side won                       -> PASSED_MODIFIED
+    either block, or (with a proposal, and no text
+    saying the proposal itself won: PROPOSAL_WON) an
+    explicit JAA/EI count the EI side won              -> PASSED_MODIFIED
  9. REVISED cue in either block                        -> PASSED_REVISED (the presenter changed it)
 10. a vote: VOTE cue in either block or votes_found   -> PASSED_VOTED
 11. otherwise                                          -> PASSED    (deciding mention: the PASSED cue)
+
+Rule ids are pattern ids (outcomes.<cue>) except five that belong to the code above:
+outcomes.no_decision, outcomes.vote_no_majority, outcomes.votes_found, outcomes.default_passed
+(decision text with no cue) and outcomes.default_passed_no_proposal (the same without a
+proposal, e.g. an officer decision).
 
 Decision-type cues (2-7) are read from the decision only: Käsittely is full of motions that
 lost ("ehdotti, että asia palautetaan"), so a return motion there must not make the item RETURNED.
@@ -125,7 +131,7 @@ def classify(
     modified = _first(dec, "PASSED_MODIFIED", "COUNTER_WON") or _first(proc, "COUNTER_WON")
     if modified:
         return "PASSED_MODIFIED", modified.rule_id, modified
-    if has_proposal:
+    if has_proposal and not (_first(dec, "PROPOSAL_WON") or _first(proc, "PROPOSAL_WON")):
         lost = _no_side_won(processing, decision)
         if lost:
             return "PASSED_MODIFIED", "outcomes.vote_no_majority", lost

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 _DIGITS = re.compile(r"\d+")
 _SPACES = re.compile(r"\s+")
@@ -28,7 +29,7 @@ _PAGE_NUMBER = re.compile(
     r"^(?:sivu|page|s\.)?\s*[-–]?\s*\d{1,4}\s*(?:(?:[(/]|of|kautta)\s*\d{1,4}\s*\)?)?\s*[-–]?$", re.IGNORECASE
 )
 
-LINE_TOLERANCE = 0.3  # chars whose tops differ by less than this × size share a line
+LINE_TOLERANCE = 0.3  # chars whose bottoms differ by less than this × size share a line
 WORD_GAP = 0.2  # a gap wider than this × size splits a word even without a space character
 COLUMN_GAP = 1.0  # a gap wider than this × size separates two columns (segments) on a line
 LABEL_GAP = 0.5  # the gap before a label column's text must be at least this × size
@@ -93,6 +94,7 @@ class PageLines:
     lines: list[Line]
 
 
+@cache
 def is_bold_font(fontname: str | None) -> bool:
     """Font names say the weight ("ABCDEF+Carlito-Bold", "Arial,Bold", "Helvetica-Black")."""
     return bool(fontname) and bool(_BOLD_FONT.search(fontname or ""))
@@ -206,11 +208,13 @@ def drop_chrome(pages: Sequence[PageLines]) -> list[list[Line]]:
     """Remove running headers and footers, found by repetition rather than by a list of strings.
 
     A band line is chrome when each of its segments (digits masked) recurs at about the same
-    height on most pages. Footers go everywhere; a header is kept on the first page that has
-    it, since it carries the organisation, body, date and meeting number. A band line that is
-    only a page number goes too, also in a single-page document.
+    height on at least half of the pages that have text (so alternating odd/even headers and
+    text-less appendix scans do not hide it). Footers go everywhere; a header is kept where it
+    first occurs, since it carries the organisation, body, date and meeting number, unless an
+    earlier page already has the same line elsewhere. A band line that is only a page number
+    goes too, also in a single-page document.
     """
-    need = max(2, len(pages) // 2 + 1)
+    need = max(2, (sum(1 for page in pages if page.lines) + 1) // 2)
     seen: dict[tuple[str, str], list[tuple[int, float]]] = {}
     for p_idx, page in enumerate(pages):
         for line in page.lines:
@@ -226,7 +230,7 @@ def drop_chrome(pages: Sequence[PageLines]) -> list[list[Line]]:
         pages_at = {p for p, q in seen.get(key, ()) if abs(q - pos) <= CHROME_POSITION}
         return len(pages_at) >= need
 
-    kept_headers: set[str] = set()
+    earlier: set[str] = set()  # masked lines of the pages before this one
     out: list[list[Line]] = []
     for page in pages:
         body: list[Line] = []
@@ -242,11 +246,9 @@ def drop_chrome(pages: Sequence[PageLines]) -> list[list[Line]]:
             if not all(repeated((band, mask_digits(" ".join(w.text for w in s))), pos) for s in segs):
                 body.append(line)
                 continue
-            if band == "top":
-                key = mask_digits(line.text)
-                if key not in kept_headers:
-                    kept_headers.add(key)
-                    body.append(line)
+            if band == "top" and mask_digits(line.text) not in earlier:
+                body.append(line)
+        earlier.update(mask_digits(line.text) for line in body)
         out.append(body)
     return out
 

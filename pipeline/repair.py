@@ -113,11 +113,11 @@ def _hyphenation(text: str) -> tuple[str, int]:
     return fixed, n
 
 
-_SPACES = re.compile(r"[\u00a0\u2007\u202f\t]")
-_TRAILING = re.compile(r"[ ]+(?=\n)")
+_SPACES = re.compile(r"[\u00a0\u2007\u202f]")
+_TRAILING = re.compile(r"[ ]+(?=\n|$)")
 
 
-@repair_step("spacing", "No-break spaces and tabs become spaces; trailing spaces are cut.")
+@repair_step("spacing", "No-break spaces become spaces; trailing spaces are cut.")
 def _spacing(text: str) -> tuple[str, int]:
     fixed, n = _SPACES.subn(" ", text)
     fixed, k = _TRAILING.subn("", fixed)

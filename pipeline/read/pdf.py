@@ -29,8 +29,10 @@ from pipeline.read import ENGINES, Page
 # One page as an engine hands it over: width, height, characters.
 RawPage = tuple[float, float, list[Char]]
 
-_PASSWORD = "the PDF is encrypted with a password; decrypt it (qpdf --password=... --decrypt in.pdf out.pdf) and run again"
-_NOT_PDF = "not a PDF: the file does not start with %PDF- (it may be an HTML page or another format named .pdf)"
+_PASSWORD = ("the PDF is encrypted with a password; decrypt it "
+             "(qpdf --password=... --decrypt in.pdf out.pdf) and run again")
+_NOT_PDF = ("not a PDF: the file does not start with %PDF- "
+            "(it may be an HTML page or another format named .pdf)")
 _TRUNCATED = "the PDF is truncated (no %%EOF end marker); download the file again"
 # pdfium marks a hyphen it sees at a line end with these; the PDF itself has a plain "-".
 _PDFIUM_HYPHENS = {0x02: "-", 0xFFFE: "-"}
@@ -75,8 +77,9 @@ def _plumber_pages(data: bytes) -> Iterator[RawPage]:
     with pdfplumber.open(io.BytesIO(data)) as pdf:
         for page in pdf.pages:
             try:
+                bold = layout.is_bold_font
                 chars = [
-                    Char(c["text"], c["x0"], c["x1"], c["top"], c["bottom"], layout.is_bold_font(c.get("fontname")), c["size"])
+                    Char(c["text"], c["x0"], c["x1"], c["top"], c["bottom"], bold(c.get("fontname")), c["size"])
                     for c in page.chars
                     if c.get("upright", True)
                 ]
@@ -88,7 +91,12 @@ def _plumber_pages(data: bytes) -> Iterator[RawPage]:
 # --------------------------------------------------------------------------- pypdfium2
 
 
-def _pdfium_chars(textpage: pdfium.PdfTextPage, height: float) -> list[Char]:
+def _font_name_fn():  # noqa: ANN202 - a ctypes function
+    """pdfium renamed FPDFFont_GetFontName to FPDFFont_GetBaseFontName (pypdfium2 4.x has the old one)."""
+    return getattr(pdfium_c, "FPDFFont_GetBaseFontName", None) or pdfium_c.FPDFFont_GetFontName
+
+
+def _pdfium_chars(textpage: pdfium.PdfTextPage, page_top: float) -> list[Char]:
     """Characters with their loose (font-box) boxes, read through pdfium's raw API.
 
     Bold, size and uprightness are looked up once per text object (a run in one font), so the
@@ -102,6 +110,7 @@ def _pdfium_chars(textpage: pdfium.PdfTextPage, height: float) -> list[Char]:
     chars: list[Char] = []
     pending_high = 0
     object_of, unicode_of, box_of = _text_object_address, pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_GetLooseCharBox
+    font_name_of = _font_name_fn()
     for i in range(pdfium_c.FPDFText_CountChars(raw)):
         key = object_of(raw, i)
         if not key:
@@ -109,7 +118,7 @@ def _pdfium_chars(textpage: pdfium.PdfTextPage, height: float) -> list[Char]:
         info = objects.get(key)
         if info is None:
             font = pdfium_c.FPDFTextObj_GetFont(ctypes.cast(key, pdfium_c.FPDF_PAGEOBJECT))
-            n = pdfium_c.FPDFFont_GetBaseFontName(font, name, len(name)) if font else 0
+            n = font_name_of(font, name, len(name)) if font else 0
             fontname = name.value.decode("latin-1", "replace") if n else ""
             angle = pdfium_c.FPDFText_GetCharAngle(raw, i)
             upright = angle < 0.01 or abs(angle - 6.283185) < 0.01
@@ -132,7 +141,7 @@ def _pdfium_chars(textpage: pdfium.PdfTextPage, height: float) -> list[Char]:
             text = chr(code)
         if not box_of(raw, i, rect):
             continue
-        bottom = height - rect.bottom
+        bottom = page_top - rect.bottom
         # pdfplumber's box is `size` high from baseline+descent; pdfium's loose box is the font's
         # (taller for Ä, Ö). Using pdfplumber's convention keeps both engines' geometry the same.
         chars.append(Char(text, rect.left, rect.right, bottom - size, bottom, bold, size))
@@ -145,10 +154,12 @@ def _pdfium_pages(data: bytes) -> Iterator[RawPage]:
         for index in range(len(pdf)):
             page = pdf[index]
             try:
-                width, height = page.get_size()
+                # pdfplumber measures from the media box (not the crop box); so do we.
+                left, bottom, right, top = page.get_mediabox()
+                width, height = right - left, top - bottom
                 textpage = page.get_textpage()
                 try:
-                    chars = _pdfium_chars(textpage, height)
+                    chars = _pdfium_chars(textpage, top)
                 finally:
                     textpage.close()
             finally:
@@ -159,8 +170,8 @@ def _pdfium_pages(data: bytes) -> Iterator[RawPage]:
 
 
 def _pdfium_reason(exc: pdfium.PdfiumError, data: bytes) -> str:
-    code = getattr(exc, "err_code", None)
-    if code == pdfium_c.FPDF_ERR_PASSWORD:
+    code = getattr(exc, "err_code", None)  # pypdfium2 4.x may lack it: the message says it too
+    if code == pdfium_c.FPDF_ERR_PASSWORD or "password" in str(exc).lower():
         return _PASSWORD
     if code == pdfium_c.FPDF_ERR_SECURITY:
         return "the PDF uses an unsupported security handler (encryption); decrypt it and run again"
@@ -193,7 +204,8 @@ def read_pdf(data: bytes, engine: str = "pdfplumber") -> tuple[list[Page], list[
     if not _is_pdf(data):
         raise ReadError(_NOT_PDF)
     raw = _raw_pages(data, engine)
-    pages = [PageLines(n, height, layout.lines_from_chars(chars, n)) for n, (_, height, chars) in enumerate(raw, start=1)]
+    pages = [PageLines(n, height, layout.lines_from_chars(chars, n))
+             for n, (_, height, chars) in enumerate(raw, start=1)]
     texts = layout.layout_pages(pages)
     warnings: list[str] = []
     if not pages:

@@ -32,34 +32,34 @@ def detect_encoding(data: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    # Finnish text outside UTF-8 is nearly always windows-1252 (a superset of Latin-1's letters).
+    best = from_bytes(data[:200_000], cp_isolation=list(_LEGACY)).best()
+    if best is not None:
+        return codecs.lookup(best.encoding).name
+    # Too little text for the detector to be sure: Finnish text outside UTF-8 is nearly always
+    # windows-1252, whose letters are a superset of ISO-8859-1's.
     try:
         data.decode("cp1252")
         return "cp1252"
     except UnicodeDecodeError:
-        pass
-    best = from_bytes(data[:200_000], cp_isolation=list(_LEGACY)).best()
-    if best is None:
         raise ReadError(
             "the text is in no encoding minutes recognises (tried UTF-8, UTF-16 and windows-1252/ISO-8859); "
             "it may be a binary file with a .txt name"
-        )
-    return codecs.lookup(best.encoding).name
+        ) from None
 
 
 def read_text(data: bytes) -> tuple[list[Page], str, list[str]]:
     encoding = detect_encoding(data)
     text = data.decode(encoding, errors="replace")
+    warnings = []
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+        warnings.append("NUL bytes removed from the text")
     controls = sum(1 for ch in text if ch < " " and ch not in "\n\r\t\f")
     if text and controls / len(text) > _MAX_CONTROL_SHARE:
         raise ReadError(
             f"the file holds binary data ({controls} control characters in {len(text)}); "
             "it is not a text document: convert it to text or PDF first"
         )
-    warnings = []
-    if "\x00" in text:
-        text = text.replace("\x00", "")
-        warnings.append("NUL bytes removed from the text")
     chunks = text.split("\f")
     pages = [Page(i + 1, chunk) for i, chunk in enumerate(chunks)]
     return pages, encoding, warnings
