@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from spacy.matcher import Matcher
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Token
 
 from extractors.base import Mention, PatternError, load_patterns, token_matcher
 from pipeline.nlp import get_nlp, make_doc
@@ -51,7 +51,8 @@ _MONTHS = {
     "heinä": 7, "elo": 8, "syys": 9, "loka": 10, "marras": 11, "joulu": 12,
 }
 # Words before a dotted number that make it a list/section/version number, not a date.
-_LIST_WORDS = ("koh", "liit", "luku", "luvu", "pykäl", "momen", "versio", "ver.", "v.", "nro", "n:o", "kappal", "§")
+_LIST_WORDS = ("kohta", "kohd", "liite", "liitte", "luku", "luvu", "pykäl", "momen", "versio", "ver.", "v.", "nro", "n:o",
+               "kappal", "§")
 _LIST_GLUE = frozenset({"ja", "tai", "sekä", ",", ".", "-", "–", "—"})
 _NUMBERISH = re.compile(r"\d{1,2}(?:\.\d{1,2})*\.?$")
 # Tokens before a two-digit-year date that make it a piece of a diary id or a task code.
@@ -84,7 +85,7 @@ class _Cand:
 # They look at tokens, not at doc.text: the Doc rebuilds that string on every access.
 
 
-def _prev_token(doc: Doc, i: int):
+def _prev_token(doc: Doc, i: int) -> Token | None:
     j = i - 1
     while j >= 0 and doc[j].is_space:
         j -= 1
@@ -269,7 +270,7 @@ def _select(cands: list[_Cand]) -> list[_Cand]:
     """Keep non-overlapping candidates: highest priority first, then the longest."""
     starts: list[int] = []
     kept: list[_Cand] = []
-    for c in sorted(cands, key=lambda c: (-c.form.priority, c.start - c.end, c.start)):
+    for c in sorted(cands, key=lambda c: (-c.form.priority, c.start - c.end, c.start, c.form.id)):
         i = bisect_left(starts, c.start)
         if i > 0 and kept[i - 1].end > c.start:
             continue

@@ -54,7 +54,8 @@ JHS191_MAIN_CLASSES: dict[str, str] = {
     "14": "Elinkeino/työvoima",
 }
 
-_LABEL = re.compile(r"^(?:dnro|dno|asianro|asianumero|diaarinumero|diaarinro|diaari)\.?(?:\s*:\s*|\s+)", re.I)
+_LABELS = frozenset({"dnro", "dno", "asianro", "asianumero", "diaarinumero", "diaarinro", "diaari"})
+_LABEL = re.compile(r"^(?:" + "|".join(sorted(_LABELS, key=len, reverse=True)) + r")\.?(?:\s*:\s*|\s+)", re.I)
 _DASHES = re.compile(r"[\u2010-\u2015\u2212]")
 _SPACES = re.compile(r"[\s\u00a0]+")
 _SLASH = re.compile(r"\s*/\s*")
@@ -66,9 +67,6 @@ _CODE_SLASH = re.compile(r"/(\d{2}(?:\.\d{2}){1,3})/")
 _CODE_AHJO = re.compile(r"\bT\s+(\d{2}(?:\s+\d{2}){1,3})$")
 _CODE_TURKU = re.compile(r"\((\d{2}(?:\s+\d{2}){1,3})\s*[,)]")
 _CODE_ONLY = re.compile(r"^\s*(\d{2})(?:[.\s]\d{2}){0,3}\s*$")
-
-
-_LABELS = frozenset({"dnro", "dno", "asianro", "asianumero", "diaarinumero", "diaarinro", "diaari"})
 
 
 def _label_before(doc: Doc, s: int) -> bool:
@@ -118,7 +116,7 @@ def _compiled() -> tuple[Matcher, dict[int, tuple[_Form, ...]]]:
 def _select(cands: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
     """Non-overlapping (start, end, text, rule_id): the longest first, then the earliest."""
     kept: list[tuple[int, int, str, str]] = []
-    for c in sorted(cands, key=lambda c: (c[0] - c[1], c[0])):
+    for c in sorted(cands, key=lambda c: (c[0] - c[1], c[0], c[3])):
         i = bisect_left(kept, c)
         if (i > 0 and kept[i - 1][1] > c[0]) or (i < len(kept) and kept[i][0] < c[1]):
             continue
@@ -158,7 +156,7 @@ def normalize(diary_id: str) -> str:
     s = _PREFIX_COLON.sub(r"\1:", s)
     if "(" in s:
         s = _PAREN.sub(" (", _COMMA.sub(", ", s)).replace(" )", ")")
-    return s
+    return s.strip()
 
 
 def task_class(diary_id: str) -> str | None:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from extractors import appeals, bodies, dates, diary_ids, outcomes, people, recusals, votes
+from extractors import appeals, bodies, dates, diary_ids, meetings, outcomes, people, recusals, votes
 from extractors.base import Mention
 from pipeline.doctype import classify_doc_type, meeting_context, officer_context
 from pipeline.nlp import make_doc
@@ -33,6 +33,8 @@ class Extraction:
     doc_type_rule: str | None
     organization: str | None
     decisions: list[dict[str, Any]] = field(default_factory=list)
+    meetings: list[dict[str, Any]] = field(default_factory=list)
+    votes: list[dict[str, Any]] = field(default_factory=list)
     mentions: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -52,6 +54,7 @@ class _Row:
         self.ordinal = ordinal
         self.values: dict[str, Any] = {"ordinal": ordinal}
         self.mentions: list[dict[str, Any]] = []
+        self.voters: list[dict[str, Any]] = []
 
     def set(self, column: str, value: Any, mention: Mention | None) -> None:
         self.values[column] = value
@@ -263,8 +266,86 @@ def extract(text: str) -> Extraction:
             _fill(text, doc, seg, item, handling, row, known, meeting, officer, diary, date_mentions, closing, history)
             ex.decisions.append(row.values)
             ex.mentions.extend(row.mentions)
+            ex.votes.extend(row.voters)
             ordinal += 1
+    if doc_type in ("minutes", "agenda"):
+        _meeting(text, doc, seg, ex, meeting, organization, org_mention)
     return ex
+
+
+_LEGALITY_TITLE = re.compile(r"laillisuus|päätösvaltaisuus", re.IGNORECASE)
+_CHECKERS_TITLE = re.compile(r"pöytäkirjan\s*tarkast", re.IGNORECASE)
+_CHECKERS = re.compile(r"tarkastajiksi\s+(?:\S+\s+)?(?:valittiin|valitaan|valitsi|nimettiin)\s+(?:\w+\s+)?"
+                       r"(?:jäsenet\s+|valtuutetut\s+)?([^.\n]+)", re.IGNORECASE)
+
+
+def _meeting_from_items(text: str, ex: Extraction, cover: meetings.Cover) -> None:
+    """Where the cover is silent: legality, checkers and the § range from the items themselves."""
+    current = [d for d in ex.decisions if d.get("current") and d.get("section") is not None]
+    cited = {(m["decision_ordinal"], m["field"]): m for m in ex.mentions if m["decision_ordinal"] is not None}
+    if "legality" not in cover.values and ex.doc_type == "minutes":
+        for d in current:
+            column = next((c for c in ("decision", "proposal") if "päätösvaltai" in (d.get(c) or "")), None)
+            statement = d.get(column) if column else None
+            if d.get("title") and _LEGALITY_TITLE.search(d["title"]) and statement:
+                m = cited.get((d["ordinal"], column))
+                cover.values["legality"] = " ".join(statement.split())
+                cover.values["quorum"] = "ei ole päätösvaltainen" not in statement
+                if m:
+                    cover.mentions.setdefault("legality", []).append(
+                        Mention("legality", m["text"], None, m["char_start"], m["char_end"], m["rule_id"]))
+                break
+    if "checkers" not in cover.values:
+        for d in current:
+            body = d.get("decision") or ""
+            hit = _CHECKERS.search(body) if d.get("title") and _CHECKERS_TITLE.search(d["title"]) else None
+            if hit:
+                found, ms = people.people(hit.group(1), 0, "person", "assemble.checkers")
+                m = cited.get((d["ordinal"], "decision"))
+                if found and m:
+                    cover.put("checkers", [p.name for p in found],
+                              Mention("person", m["text"], None, m["char_start"], m["char_end"], "assemble.checkers"))
+                break
+    if "section_first" not in cover.values and current:
+        first, last = current[0], current[-1]
+        for column, d in (("section_first", first), ("section_last", last)):
+            m = cited.get((d["ordinal"], "section"))
+            cover.put(column, d["section"], Mention("section", m["text"], str(d["section"]), m["char_start"],
+                                                    m["char_end"], m["rule_id"]) if m else None)
+
+
+def _meeting(text, doc, seg: Segmentation, ex: Extraction, meeting, organization, org_mention) -> None:  # noqa: ANN001
+    """The meetings row: the current handlings' body and date, the letterhead and the cover."""
+    current = [d for d in ex.decisions if d.get("current")]
+    bodies_ = [d["body"] for d in current if d.get("body")]
+    dates_ = [d["meeting_date"] for d in current if d.get("meeting_date")]
+    body = max(set(bodies_), key=bodies_.count) if bodies_ else meeting.body
+    when = max(set(dates_), key=dates_.count) if dates_ else meeting.date
+    cover = meetings.Cover()
+    cover.put("organization", organization, org_mention)
+    cover.put("body", body, meeting.body_mention if body == meeting.body else None)
+    cover.put("meeting_date", when, meeting.date_mention if when == meeting.date else None)
+    # Where the meeting's body/date came from the handlings, cite the handling's own mentions.
+    for column, value, key in (("body", body, "body"), ("meeting_date", when, "meeting_date")):
+        if column not in cover.mentions:
+            ordinal = next((d["ordinal"] for d in current if d.get(key) == value), None)
+            ex.mentions.extend(dict(m, field=f"meeting.{column}", decision_ordinal=None) for m in list(ex.mentions)
+                               if m["decision_ordinal"] == ordinal and m["field"] == key)
+    head_end = seg.front_end if seg.front_end else min(len(text), 1500)
+    number, n_mention = meetings.number(text, max(head_end, min(len(text), 1500)))
+    cover.put("number", number, n_mention)
+    if seg.front_end:
+        times = [m for m in dates.find(doc[: doc.char_span(0, seg.front_end, alignment_mode="contract").end]
+                                       if seg.front_end < len(text) else doc)
+                 if m.kind in ("time", "time_range")]
+        parsed = meetings.parse_cover(text, 0, seg.front_end, times)
+        for column, value in parsed.values.items():
+            cover.put(column, value, *parsed.mentions.get(column, []))
+    _meeting_from_items(text, ex, cover)
+    row: dict[str, Any] = {"meeting_id": "", "doc_type": ex.doc_type, **cover.values}
+    ex.meetings.append(row)
+    for column, ms in cover.mentions.items():
+        ex.mentions.extend(m.row(field=f"meeting.{column}") for m in ms)
 
 
 def _fill(text, doc, seg: Segmentation, item: Item, handling: Handling, row: _Row, known, meeting, officer,  # noqa: ANN001, PLR0913
@@ -352,6 +433,10 @@ def _fill(text, doc, seg: Segmentation, item: Item, handling: Handling, row: _Ro
         row.values[column] = counts.get(key) if counts else None
     if vote_mention:
         row.cite(vote_mention, "votes")
+        block = _merge(doc, processing + ([dec_section] if decision else []))
+        for voter, vote, m in votes.named_votes(block) if block is not None else []:
+            row.voters.append({"ordinal": row.ordinal, "voter": voter, "vote": vote, "rule_id": m.rule_id,
+                               "char_start": m.start})
     outcome, rule, o_mention = outcomes.classify(dec_span, proc_span, counts is not None, proposal is not None)
     row.values["outcome"], row.values["outcome_rule"] = outcome, rule
     if o_mention:

@@ -361,6 +361,24 @@ def _score_document(report: Report, rel: str, gold: dict[str, Any], doc: dict[st
     return result
 
 
+MEETING_FIELDS = ("meeting.body", "meeting.date", "meeting.number")
+
+
+def _score_meeting(report: Report, result: DocumentResult, gold: dict[str, Any] | None,
+                   pred: dict[str, Any] | None) -> None:
+    """Meeting-level fields (body, date, number); a gold null meeting wants no meetings row."""
+    want = gold or {}
+    got = pred or {}
+    pairs = (("meeting.body", want.get("body"), got.get("body")),
+             ("meeting.date", want.get("date"), _iso(got.get("meeting_date"))),
+             ("meeting.number", want.get("number"), got.get("number")))
+    for name, g, p in pairs:
+        ok = (_collapse(g) or "").lower() == (_collapse(p) or "").lower()
+        report.fields.setdefault(name, Score()).add(ok)
+        if not ok:
+            result.errors.append(FieldError("meeting", name, g, p))
+
+
 def evaluate(gold_dir: Path, pred_dir: Path) -> Report:
     """Score the tables under pred_dir (from `minutes ingest gold_dir --out pred_dir`) against gold_dir."""
     store = Store(Path(pred_dir))
@@ -369,13 +387,19 @@ def evaluate(gold_dir: Path, pred_dir: Path) -> Report:
     for row in sorted(store.read("decisions", columns=_DEC_COLUMNS).to_pylist(),
                       key=lambda r: (r["doc_id"], r["ordinal"])):
         by_doc.setdefault(row["doc_id"], []).append(row)
+    meetings = {}
+    if store.path("meetings").exists():
+        meetings = {r["doc_id"]: r for r in store.read("meetings", columns=["doc_id", "body", "meeting_date", "number"]).to_pylist()}
     report = Report()
     golds = load_gold(Path(gold_dir))
     claimed = {rel for rel, _ in golds}
     for rel, gold in golds:
         doc = _find_document(rel, docs, claimed)
         preds = by_doc.get(doc["doc_id"], []) if doc else []
-        report.documents.append(_score_document(report, rel, gold, doc, preds))
+        result = _score_document(report, rel, gold, doc, preds)
+        if gold.get("doc_type") != "other":
+            _score_meeting(report, result, gold.get("meeting"), meetings.get(doc["doc_id"]) if doc else None)
+        report.documents.append(result)
     return report
 
 

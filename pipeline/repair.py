@@ -132,11 +132,33 @@ def steps() -> list[RepairStep]:
     return [_REGISTRY[s] for s in REPAIR_STEPS]
 
 
+_MAX_ROUNDS = 3
+
+
 def repair(text: str, only: tuple[str, ...] | None = None) -> tuple[str, dict[str, int]]:
-    """Run every step (or `only` those named) in order; return the text and changes per step."""
+    """Run every step (or `only` those named) in order; return the text and changes per step.
+
+    ftfy judges mojibake by its context, and later steps change the context (a no-break space
+    becomes a space), so a round in which ftfy changed anything is followed by another, until
+    nothing changes: repairing repaired text changes nothing.
+    """
     counts: dict[str, int] = {}
+    for _ in range(_MAX_ROUNDS):
+        for step in steps():
+            if only is not None and step.name not in only:
+                continue
+            text, n = step.fn(text)
+            counts[step.name] = counts.get(step.name, 0) + n
+        if not counts.get("mojibake") or step_fixed_point(text, only):
+            break
+    return text, counts
+
+
+def step_fixed_point(text: str, only: tuple[str, ...] | None) -> bool:
+    """True when another round would change nothing."""
     for step in steps():
         if only is not None and step.name not in only:
             continue
-        text, counts[step.name] = step.fn(text)
-    return text, counts
+        if step.fn(text)[1]:
+            return False
+    return True

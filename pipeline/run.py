@@ -157,6 +157,10 @@ def process_document(path: Path, root: Path, engine: str = "pdfplumber") -> Docu
         )
         decisions.append(row)
     mentions = [dict(m, doc_id=doc_id, page=page_of(m["char_start"], starts)) for m in ex.mentions]
+    meetings = [dict(m, doc_id=doc_id, meeting_id=f"{doc_id}:meeting", extractor_version=EXTRACTOR_VERSION)
+                for m in ex.meetings]
+    votes = [dict(v, doc_id=doc_id, decision_id=f"{doc_id}:{v['ordinal']}", page=page_of(v["char_start"], starts),
+                  extractor_version=EXTRACTOR_VERSION) for v in ex.votes]
     empty_text = not text.strip()
     status = "partial" if warnings or empty_text else "ok"
     if empty_text and not warnings:
@@ -171,7 +175,8 @@ def process_document(path: Path, root: Path, engine: str = "pdfplumber") -> Docu
         "extractor_version": EXTRACTOR_VERSION, "processed_at": _now(),
         **{f"repair_{k}": v for k, v in counts.items()},
     }
-    result.rows = {"documents": [document], "decisions": decisions, "mentions": mentions}
+    result.rows = {"documents": [document], "decisions": decisions, "meetings": meetings, "votes": votes,
+                   "mentions": mentions}
     return result
 
 

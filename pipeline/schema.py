@@ -21,6 +21,7 @@ DATE = pa.date32()
 TIME = pa.timestamp("s", tz="UTC")
 STRS = pa.list_(pa.string())
 INTS = pa.list_(pa.int32())
+PEOPLE = pa.list_(pa.struct([pa.field("name", pa.string()), pa.field("role", pa.string())]))
 
 
 @dataclass(frozen=True)
@@ -157,7 +158,53 @@ FAILURES = Table(
     ("source_path",),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (DOCUMENTS, DECISIONS, MENTIONS, FAILURES)}
+MEETINGS = Table(
+    "meetings",
+    "One row per meeting a document records (kokous): from the letterhead and, in full minutes, the cover page.",
+    (
+        DOC_ID,
+        _c("meeting_id", STR, "doc_id + ':meeting': key of the row.", False),
+        _c("organization", STR, "Municipality or wellbeing services county."),
+        _c("body", STR, "The body that met (toimielin)."),
+        _c("meeting_date", DATE, "Date of the meeting."),
+        _c("start_time", STR, "Start time HH:MM (kokousaika)."),
+        _c("end_time", STR, "End time HH:MM."),
+        _c("place", STR, "Kokouspaikka as written."),
+        _c("number", STR, "Meeting number as written, e.g. 12/2025."),
+        _c("chair", STR, "Puheenjohtaja."),
+        _c("secretary", STR, "Pöytäkirjanpitäjä / sihteeri."),
+        _c("members_present", PEOPLE, "Saapuvilla olleet jäsenet, each with the role written beside the name."),
+        _c("members_absent", STRS, "Poissa olleet jäsenet."),
+        _c("others_present", PEOPLE, "Muut saapuvilla olleet, with role (esittelijä, pöytäkirjanpitäjä ...)."),
+        _c("checkers", STRS, "Pöytäkirjantarkastajat."),
+        _c("legality", STR, "The legality and quorum statement as written (laillisuus ja päätösvaltaisuus)."),
+        _c("quorum", BOOL, "True where the statement finds the meeting päätösvaltainen."),
+        _c("section_first", INT, "First § the minutes cover (käsitellyt asiat)."),
+        _c("section_last", INT, "Last § the minutes cover."),
+        _c("doc_type", STR, "doc_type of the document."),
+        _c("extractor_version", STR, "Version of the extractors that produced the row.", False),
+    ),
+    ("doc_id",),
+)
+
+VOTES = Table(
+    "votes",
+    "One row per named voter in a vote (äänestys) where the minutes list the voters.",
+    (
+        DOC_ID,
+        _c("decision_id", STR, "The decisions row the vote belongs to.", False),
+        _c("ordinal", INT, "ordinal of that decision in its document.", False),
+        _c("voter", STR, "The member as written.", False),
+        _c("vote", STR, "yes (JAA), no (EI), blank (TYHJÄ) or absent (POISSA).", False),
+        _c("rule_id", STR, "Pattern that read the list."),
+        _c("char_start", BIG, "Where the voter's name stands in the repaired text."),
+        _c("page", INT, "1-based page of the name."),
+        _c("extractor_version", STR, "Version of the extractors that produced the row.", False),
+    ),
+    ("doc_id", "ordinal", "vote", "voter"),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (DOCUMENTS, DECISIONS, MEETINGS, VOTES, MENTIONS, FAILURES)}
 
 
 def table(name: str) -> Table:

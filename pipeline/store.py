@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 
 from pipeline.schema import TABLES, Table
 
-WRITE_ORDER = ("failures", "mentions", "decisions", "documents")
+WRITE_ORDER = ("failures", "mentions", "votes", "meetings", "decisions", "documents")
 _EMPTY_SHARD = "part-empty.parquet"
 
 

@@ -164,11 +164,30 @@ def test_dev_gold_dates_are_found(path) -> None:
     assert wanted <= found, f"missing {sorted(wanted - found)}"
 
 
-def test_speed_on_the_dev_corpus() -> None:
-    """A loose guard against a per-token Python predicate creeping in (the real target is ~0.1 ms/page)."""
-    doc = make_doc("\n\n".join(_dev_text(p) for p in DEV_TEXTS) * 10)
-    dates.find(doc)
-    t = time.perf_counter()
-    dates.find(doc)
-    per_1k_tokens = (time.perf_counter() - t) / len(doc) * 1000
-    assert per_1k_tokens < 0.01, f"{per_1k_tokens * 1000:.2f} ms per 1000 tokens"
+DEV_PDFS = sorted(DEV.glob("*.pdf"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", DEV_PDFS, ids=[p.stem[:5] for p in DEV_PDFS])
+def test_dev_pdf_gold_dates_are_found(path) -> None:
+    """The same over the PDFs' text layer (pypdfium2 through the project's reader, then repair)."""
+    from pipeline.read import read_document
+
+    g = gold(path)
+    wanted = {d["date"] for d in g.get("decisions", []) if d.get("date")}
+    if g.get("meeting") and g["meeting"].get("date"):
+        wanted.add(g["meeting"]["date"])
+    text = repair("\n\n".join(p.text for p in read_document(path, engine="pypdfium2").pages))[0]
+    found = {m.value for m in dates.find(make_doc(text)) if m.kind == "date"}
+    assert wanted <= found, f"missing {sorted(wanted - found)}"
+
+
+def test_span_patterns_start_without_a_regex_predicate() -> None:
+    """Speed is measured in benchmarks/, not here; what keeps it is structural: a span pattern's
+    first token uses only built-in flags, never a per-token REGEX call (~2.6 µs/token when it did)."""
+    from extractors.base import load_patterns
+
+    for entry in load_patterns("dates"):
+        if entry["kind"] == "token":
+            first = entry["pattern"][0]
+            assert not any(isinstance(v, dict) and "REGEX" in v for v in first.values()), entry["id"]

@@ -198,11 +198,12 @@ def test_dev_pdf_gold_ids_are_found(path: Path) -> None:
     assert values == _gold_ids(path)
 
 
-def test_speed_on_the_dev_corpus() -> None:
-    """A loose guard against a per-token Python predicate creeping in (~1 µs/token measured)."""
-    doc = make_doc("\n\n".join(_dev_text(p) for p in DEV_TEXTS) * 10)
-    diary_ids.find(doc)
-    t = time.perf_counter()
-    diary_ids.find(doc)
-    per_token = (time.perf_counter() - t) / len(doc)
-    assert per_token < 5e-6, f"{per_token * 1e6:.2f} µs per token"
+def test_span_patterns_start_without_a_regex_predicate() -> None:
+    """Speed is measured in benchmarks/, not here; what keeps it is structural: a span pattern's
+    first token uses only built-in flags, never a per-token REGEX call (~2.6 µs/token when it did)."""
+    from extractors.base import load_patterns
+
+    for entry in load_patterns("diary_ids"):
+        if entry["kind"] == "token":
+            first = entry["pattern"][0]
+            assert not any(isinstance(v, dict) and "REGEX" in v for v in first.values()), entry["id"]

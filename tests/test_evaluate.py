@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from pipeline.cli import main
-from pipeline.evaluate import EXACT_FIELDS, FIELD_ORDER, TEXT_FIELDS, evaluate, format_report, token_f1
+from pipeline.evaluate import MEETING_FIELDS, EXACT_FIELDS, FIELD_ORDER, TEXT_FIELDS, evaluate, format_report, token_f1
 from pipeline.store import Store
 
 PROPOSAL = ("Kaupunginhallitus esittää valtuustolle, että kaupunki solmii Keski-Suomen kuntien, "
@@ -104,8 +104,9 @@ def test_perfect_prediction_scores_one_everywhere(dirs) -> None:
     d = report.as_dict()
     assert d["decisions"] == {"gold": 3, "predicted": 3, "paired": 3, "precision": 1.0, "recall": 1.0, "f1": 1.0}
     assert d["doc_type"]["accuracy"] == 1.0 and d["doc_type"]["n"] == 3
-    assert set(d["fields"]) == set(FIELD_ORDER)
-    for name, score in d["fields"].items():
+    assert set(d["fields"]) == set(FIELD_ORDER) | set(MEETING_FIELDS)
+    for name in FIELD_ORDER:
+        score = d["fields"][name]
         assert score["accuracy"] == 1.0 and score["n"] == 3, name
     assert d["fields"]["proposal"]["mean_f1"] == 1.0
     assert d["aggregates"]["exact_fields"] == {"accuracy": 1.0, "right": 3 * len(EXACT_FIELDS), "n": 3 * len(EXACT_FIELDS)}

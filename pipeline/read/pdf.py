@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import ctypes
 import io
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator
 
 import pdfplumber
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from pdfminer.pdfdocument import PDFPasswordIncorrect
 from pdfminer.psexceptions import PSEOF, PSException
-from pdfplumber.utils.exceptions import PdfminerException
+from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
 from pipeline import layout
 from pipeline.errors import ReadError
@@ -62,7 +63,9 @@ def _plumber_reason(exc: BaseException, data: bytes) -> str:
     PDFPasswordIncorrect has an empty message, and a cut-off file shows as PSEOF or as
     "No /Root object", so the reason is written here rather than passed on.
     """
-    cause = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc.__context__ or exc
+    cause = exc
+    if isinstance(exc, PdfminerException):
+        cause = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc.__context__ or exc
     if isinstance(cause, PDFPasswordIncorrect):
         return _PASSWORD
     if isinstance(cause, PSEOF) or _looks_truncated(data):
@@ -91,7 +94,7 @@ def _plumber_pages(data: bytes) -> Iterator[RawPage]:
 # --------------------------------------------------------------------------- pypdfium2
 
 
-def _font_name_fn():  # noqa: ANN202 - a ctypes function
+def _font_name_fn() -> Callable[..., int]:
     """pdfium renamed FPDFFont_GetFontName to FPDFFont_GetBaseFontName (pypdfium2 4.x has the old one)."""
     return getattr(pdfium_c, "FPDFFont_GetBaseFontName", None) or pdfium_c.FPDFFont_GetFontName
 
@@ -109,7 +112,8 @@ def _pdfium_chars(textpage: pdfium.PdfTextPage, page_top: float) -> list[Char]:
     objects: dict[int, tuple[bool, float, bool]] = {}
     chars: list[Char] = []
     pending_high = 0
-    object_of, unicode_of, box_of = _text_object_address, pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_GetLooseCharBox
+    object_of, unicode_of = _text_object_address, pdfium_c.FPDFText_GetUnicode
+    box_of = pdfium_c.FPDFText_GetLooseCharBox
     font_name_of = _font_name_fn()
     for i in range(pdfium_c.FPDFText_CountChars(raw)):
         key = object_of(raw, i)
@@ -189,12 +193,13 @@ def _raw_pages(data: bytes, engine: str) -> list[RawPage]:
         if engine == "pdfplumber":
             return list(_plumber_pages(data))
         return list(_pdfium_pages(data))
-    except PdfminerException as exc:
-        raise ReadError(_plumber_reason(exc, data)) from exc
-    except PSException as exc:
+    except (PdfminerException, PSException) as exc:
         raise ReadError(_plumber_reason(exc, data)) from exc
     except pdfium.PdfiumError as exc:
         raise ReadError(_pdfium_reason(exc, data)) from exc
+    except (MalformedPDFException, ValueError, KeyError, TypeError, AttributeError, IndexError, zlib.error) as exc:
+        # pdfminer lets these through from broken objects and streams
+        raise ReadError(_damaged(f"{type(exc).__name__}: {exc}")) from exc
 
 
 def read_pdf(data: bytes, engine: str = "pdfplumber") -> tuple[list[Page], list[str]]:
