@@ -42,7 +42,9 @@ class Cover:
         if value in (None, [], "") or column in self.values:
             return
         self.values[column] = value
-        self.mentions.setdefault(column, []).extend(m for m in mentions if m is not None)
+        found = [m for m in mentions if m is not None]
+        if found:
+            self.mentions.setdefault(column, []).extend(found)
 
 
 @cache
@@ -170,12 +172,13 @@ def parse_cover(text: str, start: int, end: int, times: list[Mention]) -> Cover:
 def _roles_from_lists(cover: Cover) -> None:
     """Chair and secretary from the member lists' roles where no signature block names them."""
     people = list(cover.values.get("members_present", [])) + list(cover.values.get("others_present", []))
+    cited = {m.value: m for column in ("members_present", "others_present") for m in cover.mentions.get(column, [])}
     for p in people:
         role = (p.get("role") or "").lower()
-        if "chair" not in cover.values and re.search(r"(?<!vara)puheenjohtaja|\bpj\b", role):
-            cover.values["chair"] = p["name"]
-        if "secretary" not in cover.values and re.search(r"pöytäkirjan?pitäjä|sihteeri", role):
-            cover.values["secretary"] = p["name"]
+        if re.search(r"(?<!vara)puheenjohtaja|\bpj\b", role):
+            cover.put("chair", p["name"], cited.get(p["name"]))
+        if re.search(r"pöytäkirjan?pitäjä|sihteeri", role):
+            cover.put("secretary", p["name"], cited.get(p["name"]))
 
 
 def number(text: str, head_end: int) -> tuple[str | None, Mention | None]:

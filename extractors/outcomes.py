@@ -28,6 +28,9 @@ proposal, e.g. an officer decision).
 
 Decision-type cues (2-7) are read from the decision only: Käsittely is full of motions that
 lost ("ehdotti, että asia palautetaan"), so a return motion there must not make the item RETURNED.
+Old Word-era minutes write the whole handling under PÄÄTÖS, so a cue inside a motion clause
+("X ehdotti Y:n kannattamana, että asia jätetään pöydälle") is not a decision either: decision-type
+cues in the same sentence after a motion verb and "että" are skipped.
 """
 from __future__ import annotations
 
@@ -45,6 +48,10 @@ from pipeline.nlp import get_nlp
 NAME = "outcomes"
 KIND = "outcome_phrase"
 _DECISION_CLASSES = ("REMOVED", "TABLED", "RETURNED", "REJECTED", "ELECTION")
+# A motion: "ehdotti ... että <cue>" within one sentence before the cue.
+_MOTION = re.compile(r"\b(?:ehdotti|ehdottivat|esitti|esittivät|vaati|vaativat|teki\s+\S*ehdotuksen|"
+                     r"ehdotuksen|ehdotus|kannattamana)\b[^.!?]*\b(?:että|jotta)\b[^.!?]*$", re.IGNORECASE)
+_SENTENCE_START = re.compile(r"[.!?]\s+|\n\s*\n")
 
 
 @cache
@@ -63,6 +70,14 @@ def _as_span(doclike: Doc | Span | None) -> Span | None:
     return doclike[:] if isinstance(doclike, Doc) else doclike
 
 
+def _in_motion(cue: Span) -> bool:
+    """True when the cue sits in a motion clause of its sentence ("ehdotti, että asia ...")."""
+    before = cue.doc[max(0, cue.start - 80):cue.start].text
+    starts = list(_SENTENCE_START.finditer(before))
+    sentence = before[starts[-1].end():] if starts else before
+    return bool(_MOTION.search(sentence))
+
+
 def _cues(span: Span | None) -> list[Mention]:
     """Every cue, unanimity included, in text order; a longer match hides a shorter one of its rule."""
     span = _as_span(span)
@@ -75,6 +90,8 @@ def _cues(span: Span | None) -> list[Mention]:
         rid = m.label_
         guard = guards.get(rid)
         if guard and m.start > 0 and guard.match(m.doc[m.start - 1].lower_):
+            continue
+        if entries[rid]["value"] in _DECISION_CLASSES and _in_motion(m):
             continue
         mention = Mention(KIND, m.text, entries[rid]["value"], m.start_char, m.end_char, rid)
         key = (rid, m.end_char)

@@ -113,7 +113,8 @@ def people(text: str, offset: int, kind: str, rule_id: str) -> tuple[list[Person
     return found, [Mention(kind, p.name, p.name, p.start, p.end, rule_id) for p in found]
 
 
-_GENITIVE = ((re.compile(r"uksen$"), "us"), (re.compile(r"kunnan$"), "kunta"), (re.compile(r"nnan$"), "nta"),
+_GENITIVE = ((re.compile(r"uksen$"), "us"), (re.compile(r"isen$"), "inen"), (re.compile(r"kunnan$"), "kunta"),
+             (re.compile(r"nnan$"), "nta"),
              (re.compile(r"jän$"), "jä"), (re.compile(r"([aä])n$"), r"\1"))
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from extractors import appeals, bodies, dates, diary_ids, meetings, outcomes, people, recusals, votes
-from extractors.base import Mention
+from extractors.base import Mention, by_id
 from pipeline.doctype import classify_doc_type, meeting_context, officer_context
 from pipeline.nlp import make_doc
 from pipeline.segment import Handling, Item, Section, Segmentation, segment
@@ -24,7 +24,6 @@ _REVISED = re.compile(
 )
 _EVENT = re.compile(r"\b(poistui|saapui|totesi|ehdotti|kannatt|keskustelun|äänest|esitteli|puheenjohtaja|hyväksyi)", re.IGNORECASE)
 _SIGNATURE = re.compile(r"\n[^\n]*\n[^\n]*allekirjoitettu sähköisesti[^\n]*\s*$", re.IGNORECASE)
-_GENITIVE_HEAD = re.compile(r"^(\w+?)(?:n|en)\s+ehdotus", re.IGNORECASE)
 
 
 @dataclass
@@ -94,11 +93,12 @@ def _proposal(text: str, handling: Handling) -> tuple[str | None, Mention | None
             start += first.end()
             body = text[start:end]
     if presenter is None:
-        g = _GENITIVE_HEAD.match(text[head.start:head.end])
-        if g and g.group(1).lower() not in ("päätös", "esitys"):
-            word = text[head.start:head.end].split()[0]
-            presenter = people.nominative(word)
-            p_mention = Mention("presenter", word, presenter, head.start, head.start + len(word), head.rule_id)
+        # "Kaupunginhallituksen ehdotus:", "Teknisen johtajan ehdotus:": the proposer, in nominative.
+        words = text[head.start:head.end].rstrip(":").split()
+        if len(words) >= 2 and words[-1].lower().endswith("ehdotus") and words[0].lower() not in ("päätös", "esitys"):
+            owner = " ".join(words[:-1])
+            presenter = " ".join(people.nominative(w) for w in words[:-1])
+            p_mention = Mention("presenter", owner, presenter, head.start, head.start + len(owner), head.rule_id)
     # CloudNC: "Ehdotus" / "Esittelijä • X" / proposal text: the text went to the presenter section.
     if not (_clean(body) or "").strip():
         nxt = [s for s in handling.sections if s.start > sec.start and s.label == "presenter"]
@@ -153,6 +153,11 @@ def _preparers(text: str, handling: Handling, item: Item) -> tuple[list[str], li
         mentions: list[Mention] = []
         for sec in handling.of(*labels):
             head = sec.heading
+            if by_id("headings").get(head.rule_id, {}).get("person_in_heading"):
+                found, ms = people.people(text[head.start:head.end], head.start, "preparer", head.rule_id)
+                names += [p.name for p in found if p.name not in names]
+                mentions += ms
+                continue
             start = head.remainder_start if head.remainder else sec.start
             stop = start
             for line in re.finditer(r"[^\n]*\n?", text[start:sec.end]):

@@ -14,16 +14,13 @@ from dataclasses import dataclass, field
 
 from spacy.tokens import Doc
 
+from extractors import diary_ids
 from extractors import headings as headings_mod
 from extractors.headings import Heading
 from extractors.sections import Marker, find_markers
+from pipeline.nlp import make_doc
 
 _BLANK_OR_CHROME = re.compile(r"^[\s\-–_#*=]*$")
-# A line that is a diary number (with or without its label) rather than a title.
-_DIARY_LINE = re.compile(
-    r"^\s*(?:(?:Dnro|Dno|Asianro|Asianumero|Diaarinumero|Diaarinro|diaari)[:.]?\s*)?"
-    r"(?:[A-Z]{2,6}[:\s-]?)?[\w-]*\d[\w./:-]*(?:\s+T(?:\s+\d\d){1,4})?(?:\s*\([\d\s,]+\))?\s*$"
-)
 _TITLE_MAX_CONT = 70
 _LETTERHEAD = re.compile(r"\b(PÖYTÄKIRJA|Pöytäkirja(ote)?|PÖYTÄKIRJAOTE|ESITYSLISTA|Esityslista|KAUPUNKI|KUNTA|"
                          r"VIRANHALTIJAPÄÄTÖS|\d+ \(\d+\))")
@@ -99,9 +96,19 @@ def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return out
 
 
+_LABEL_ONLY = re.compile(r"^[\s:.,#]*(?:(?:Dnro|Dno|Asianro|Asianumero|Diaarinumero|Diaarinro|diaari|Ärendenr)[:.]?)?[\s:.,]*$",
+                         re.IGNORECASE)
+
+
 def is_diary_line(line: str) -> bool:
-    return bool(_DIARY_LINE.match(line)) and "/" in line or bool(re.match(r"^\s*(Dnro|Asianro|Asianumero|Dno)\b", line)) \
-        or bool(re.match(r"^\s*(?:[A-Z]{2,8}Dno|HEL)[\s-]\d", line))
+    """A line that holds a diary number and nothing else but its label (or the label alone,
+    where a label column puts the number on the next line)."""
+    if not any(ch.isdigit() for ch in line):
+        return bool(line.strip()) and bool(_LABEL_ONLY.match(line)) and any(ch.isalpha() for ch in line)
+    for m in diary_ids.find(make_doc(line)):
+        if _LABEL_ONLY.match(line[: m.start] + line[m.end:]):
+            return True
+    return False
 
 
 def _title_after(text: str, start: int, end: int, stop: set[int]) -> tuple[str | None, int, int]:
@@ -216,13 +223,15 @@ def segment(doc: Doc) -> Segmentation:
                     item.title_end = _continue_title(text, item.title_end, end, head_lines | marker_lines)
                     item.title = " ".join(text[item.title_start:item.title_end].split())
         items.append(item)
-    _mark_current(items)
+    _mark_current(items, {m.section for m in markers if m.kind == "pykala"})
     return Segmentation(items, markers, heads, front_end)
 
 
-def _mark_current(items: list[Item]) -> None:
-    """The handling the document records: the item's own § where it has one, else the last."""
+def _mark_current(items: list[Item], page_sections: set[int]) -> None:
+    """The handling the document records: the item's own § (its item line, or Dynasty's
+    "Pöytäkirja …/Pykälä N" header) where it has one, else the last (history comes first)."""
     for item in items:
-        own = [h for h in item.handlings if item.marker and h.marker and h.marker.section == item.marker.section]
+        own_sections = ({item.marker.section} if item.marker else set()) | page_sections
+        own = [h for h in item.handlings if h.marker and h.marker.section in own_sections]
         target = own[-1] if own else item.handlings[-1]
         target.current = True
