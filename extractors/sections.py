@@ -73,9 +73,12 @@ def find_markers(text: str) -> list[Marker]:
     patterns = _line_patterns()
     for line in _LINE.finditer(text):
         s = line.group(0)
-        if "§" not in s and "ykälä" not in s:
+        signed = "§" in s or "ykälä" in s
+        if not signed and not any(ch.isdigit() for ch in s[:80]):
             continue
         for rule_id, label, pattern in patterns:
+            if not signed and ("§" in pattern.pattern or "Pykälä" in pattern.pattern):
+                continue
             m = pattern.fullmatch(s)
             if not m:
                 continue
