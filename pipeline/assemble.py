@@ -15,7 +15,7 @@ from extractors import appeals, bodies, dates, diary_ids, meetings, outcomes, pe
 from extractors.base import Mention, by_id
 from pipeline.doctype import classify_doc_type, meeting_context, officer_context
 from pipeline.nlp import make_doc
-from pipeline.segment import Handling, Item, Section, Segmentation, segment
+from pipeline.segment import FRAME_LABELS, Handling, Item, Section, Segmentation, segment
 
 _PROPOSAL_LABELS = ("proposal", "proposal_revised")
 _REVISED = re.compile(
@@ -216,7 +216,7 @@ def _decision_text(text: str, handling: Handling) -> tuple[str | None, Mention |
 
 def _first_substantive(handling: Handling) -> int:
     """Where the item's own sections begin ("Lataa", "Tausta" and the like do not count)."""
-    return next((s.heading.start for s in handling.sections if s.label != "other"), handling.end)
+    return next((s.heading.start for s in handling.sections if s.label not in FRAME_LABELS), handling.end)
 
 
 def _doc_spans(doc, sections: list[Section]):  # noqa: ANN001, ANN202 - spaCy Doc → Span list

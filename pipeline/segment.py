@@ -22,6 +22,10 @@ from pipeline.nlp import make_doc
 
 _BLANK_OR_CHROME = re.compile(r"^[\s\-–_#*=]*$")
 _TITLE_MAX_CONT = 70
+# Labels that frame a document rather than open the item's own text: an officer decision puts
+# "Päätöspäivämäärä" and "Päätöksen tekijä" above its title and diary number.
+FRAME_LABELS = frozenset({"other", "decision_date", "officer"})
+_PERSON_LABELS = frozenset({"officer", "decision_date", "preparer", "contact", "presenter"})
 _LETTERHEAD = re.compile(r"\b(PÖYTÄKIRJA|Pöytäkirja(ote)?|PÖYTÄKIRJAOTE|ESITYSLISTA|Esityslista|KAUPUNKI|KUNTA|"
                          r"VIRANHALTIJAPÄÄTÖS|\d+ \(\d+\))")
 
@@ -137,6 +141,14 @@ def _continue_title(text: str, title_end: int, end: int, stop: set[int]) -> int:
     return title_end
 
 
+def _next_line(text: str, pos: int) -> int:
+    """Start of the first non-empty line after `pos`."""
+    for s, e in _lines(text, pos + 1, min(len(text), pos + 400)):
+        if text[s:e].strip():
+            return s
+    return -1
+
+
 def _front_title(text: str, start: int, end: int, stop: set[int], marker_lines: set[int]) -> tuple[str | None, int, int]:
     """In an extract without item lines, the title is the last plain line before the first handling."""
     found: tuple[str | None, int, int] = (None, 0, 0)
@@ -212,9 +224,13 @@ def segment(doc: Doc) -> Segmentation:
                 item.title = " ".join(text[item.title_start:item.title_end].split())
         else:
             first = item.handlings[0]
-            first_head = min((hd.start for hd in heads if start <= hd.start < end), default=end)
+            first_head = min((hd.start for hd in heads if start <= hd.start < end and hd.label not in FRAME_LABELS),
+                             default=end)
             limit = first.start if first.marker else first_head
-            item.title, item.title_start, item.title_end = _front_title(text, start, limit, head_lines, marker_lines)
+            # The line under a person or date label ("Päätöksen tekijä" / "Tekninen johtaja X") is no title.
+            filled = {_next_line(text, hd.line_end) for hd in heads if hd.label in _PERSON_LABELS and not hd.remainder}
+            item.title, item.title_start, item.title_end = _front_title(text, start, limit, head_lines | filled,
+                                                                        marker_lines)
             if first.marker:
                 # "Kunnanhallitus § 244 10.11.2025" / title / Dnro: the title follows the handling line.
                 after = _title_after(text, first.marker.end + 1, min(first_head, first.end), head_lines | marker_lines)
