@@ -24,7 +24,7 @@ from functools import cache
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
-from extractors.base import Mention, by_id, regexes, token_matcher
+from extractors.base import Mention, as_span, by_id, regexes, token_matcher
 from pipeline.nlp import get_nlp
 
 NAME = "appeals"
@@ -52,15 +52,9 @@ def _rx() -> dict[str, re.Pattern[str]]:
     return {pid: re.compile(rx.pattern, rx.flags | re.MULTILINE) for pid, rx, _ in regexes(NAME)}
 
 
-def _as_span(doclike: Doc | Span | None) -> Span | None:
-    if doclike is None:
-        return None
-    return doclike[:] if isinstance(doclike, Doc) else doclike
-
-
 def find(span: Doc | Span | None) -> list[Mention]:
     """Appeal cues in text order; cues inside a ban or a no-direct-appeal phrase are left out."""
-    span = _as_span(span)
+    span = as_span(span)
     if span is None or not span.text.strip():
         return []
     entries = by_id(NAME)
@@ -121,7 +115,7 @@ def _part_kind(heading: str, body: Span) -> str | None:
 
 def section_ranges(span: Doc | Span | None) -> dict[int, str]:
     """{section: appeal kind} from a closing appeal page; the first assignment of a § wins."""
-    span = _as_span(span)
+    span = as_span(span)
     if span is None or not span.text.strip():
         return {}
     text, base = span.text, span.start_char

@@ -17,6 +17,7 @@ from typing import Any
 
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
+from spacy.tokens import Doc, Span
 
 from extractors import PATTERNS_DIR
 
@@ -108,3 +109,10 @@ def regexes(name: str) -> list[tuple[str, re.Pattern[str], dict[str, Any]]]:
 
 def by_id(name: str) -> dict[str, dict[str, Any]]:
     return {e["id"]: e for e in load_patterns(name)}
+
+
+def as_span(doclike: Doc | Span | None) -> Span | None:
+    """Extractors take a whole Doc or a block of it; both become a Span (None stays None)."""
+    if doclike is None:
+        return None
+    return doclike[:] if isinstance(doclike, Doc) else doclike

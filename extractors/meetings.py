@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from extractors.base import Mention, load_patterns
-from extractors.people import _is_name_word
+from extractors.people import is_name_word
 
 NAME = "meetings"
 _NAME_RUN = re.compile(r"[A-ZÅÄÖÜ][\w'’\-]+[ \t]+[A-ZÅÄÖÜ][\w'’\-]+")
@@ -87,7 +87,7 @@ def people_in(text: str, start: int, end: int) -> list[Person]:
         base = start + line.start()
         s = line.group(0)
         masked = _PARENS.sub(lambda m: " " * len(m.group(0)), s)
-        runs = [m for m in _NAME_RUN.finditer(masked) if all(_is_name_word(w) for w in m.group(0).split())]
+        runs = [m for m in _NAME_RUN.finditer(masked) if all(is_name_word(w) for w in m.group(0).split())]
         for k, m in enumerate(runs):
             role_end = runs[k + 1].start() if k + 1 < len(runs) else len(s)
             role = _SEP.sub("", s[m.end():role_end]).strip() or None
@@ -105,10 +105,10 @@ def _signed(text: str, start: int, end: int) -> list[Person]:
         if len(names) != len(roles) and roles:
             # "Allekirjoitukset Hannu Kivimäki Kirsi Huttunen": the label is glued; names pair up.
             words = list(re.finditer(r"\S+", names_line))
-            caps = [w for w in words if _is_name_word(w.group(0))]
+            caps = [w for w in words if is_name_word(w.group(0))]
             if len(caps) == 2 * len(roles):
                 names = [Person(f"{a.group(0)} {b.group(0)}", None, a.start(), b.end()) for a, b in zip(caps[::2], caps[1::2])]
-        if names and len(roles) == len(names) and all(r[:1].isupper() and not _is_name_word(r) or r.lower().endswith(("tarkastaja", "johtaja", "pitäjä"))
+        if names and len(roles) == len(names) and all(r[:1].isupper() and not is_name_word(r) or r.lower().endswith(("tarkastaja", "johtaja", "pitäjä"))
                                                      for r in roles):
             out.extend(Person(p.name, r, s1 + p.start, s1 + p.end) for p, r in zip(names, roles))
     return out

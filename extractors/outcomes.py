@@ -42,7 +42,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
 from extractors import votes as votes_mod
-from extractors.base import Mention, by_id, token_matcher
+from extractors.base import Mention, as_span, by_id, token_matcher
 from pipeline.nlp import get_nlp
 
 NAME = "outcomes"
@@ -64,12 +64,6 @@ def _not_after() -> dict[str, re.Pattern[str]]:
     return {pid: re.compile(e["not_after"]) for pid, e in by_id(NAME).items() if e.get("not_after")}
 
 
-def _as_span(doclike: Doc | Span | None) -> Span | None:
-    if doclike is None:
-        return None
-    return doclike[:] if isinstance(doclike, Doc) else doclike
-
-
 def _in_motion(cue: Span) -> bool:
     """True when the cue sits in a motion clause of its sentence ("ehdotti, että asia ...")."""
     before = cue.doc[max(0, cue.start - 80):cue.start].text
@@ -80,7 +74,7 @@ def _in_motion(cue: Span) -> bool:
 
 def _cues(span: Span | None) -> list[Mention]:
     """Every cue, unanimity included, in text order; a longer match hides a shorter one of its rule."""
-    span = _as_span(span)
+    span = as_span(span)
     if span is None or not span.text.strip():
         return []
     entries = by_id(NAME)
@@ -131,7 +125,7 @@ def classify(
     has_proposal: bool,
 ) -> tuple[str, str | None, Mention | None]:
     """(outcome code, rule id, deciding mention) for one handling; precedence in the module docstring."""
-    decision, processing = _as_span(decision), _as_span(processing)
+    decision, processing = as_span(decision), as_span(processing)
     if decision is None or not decision.text.strip():
         return "UNKNOWN", "outcomes.no_decision", None
     dec = find(decision)
@@ -178,7 +172,7 @@ def _vote_evidence(block: Span | None) -> Mention | None:
 
 def unanimity(decision: Doc | Span | None, processing: Doc | Span | None) -> tuple[bool | None, Mention | None]:
     """True where the handling says yksimielisesti; False where a vote was taken (a vote wins); else None."""
-    decision, processing = _as_span(decision), _as_span(processing)
+    decision, processing = as_span(decision), as_span(processing)
     for block in (decision, processing):
         evidence = _vote_evidence(block)
         if evidence:

@@ -43,7 +43,7 @@ def _is_title(word: str) -> bool:
     return bool(title.match(w) or role.match(w))
 
 
-def _is_name_word(word: str) -> bool:
+def is_name_word(word: str) -> bool:
     _, _, not_name = _word_res()
     return bool(_CAP.match(word)) and not _is_title(word) and not not_name.match(word.lower())
 
@@ -63,7 +63,7 @@ def names_in_line(line: str, offset: int = 0) -> list[Person]:
         run: list[re.Match[str]] = []
         best: list[re.Match[str]] = []
         for w in words:
-            if _is_name_word(w.group(0)):
+            if is_name_word(w.group(0)):
                 run.append(w)
             else:
                 if len(run) >= 2:
@@ -90,7 +90,7 @@ def looks_like_person_line(line: str) -> bool:
         return False
     if names_in_line(core):
         return _CAP.match(words[-1].rstrip(",")) is not None
-    return len(words) <= 2 and (s.endswith(":") or all(_is_title(w) or not _is_name_word(w) for w in words) and len(words) == 1)
+    return len(words) <= 2 and (s.endswith(":") or all(_is_title(w) or not is_name_word(w) for w in words) and len(words) == 1)
 
 
 def role_of(line: str) -> str | None:

@@ -16,7 +16,7 @@ from functools import cache
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
 
-from extractors.base import Mention, by_id, regexes, token_matcher
+from extractors.base import Mention, as_span, by_id, regexes, token_matcher
 from pipeline.nlp import get_nlp
 
 NAME = "recusals"
@@ -35,12 +35,6 @@ def _matcher() -> Matcher:
 @cache
 def _rx() -> dict[str, re.Pattern[str]]:
     return {pid: rx for pid, rx, _ in regexes(NAME)}
-
-
-def _as_span(doclike: Doc | Span | None) -> Span | None:
-    if doclike is None:
-        return None
-    return doclike[:] if isinstance(doclike, Doc) else doclike
 
 
 def _is_name_token(tok: Token) -> bool:
@@ -144,7 +138,7 @@ def _bullet_names(span: Span) -> list[Mention]:
 
 def find(span: Doc | Span | None) -> list[Mention]:
     """Recused people in a block (kind "recused", value = the name as written)."""
-    span = _as_span(span)
+    span = as_span(span)
     if span is None or not span.text.strip():
         return []
     entries = by_id(NAME)

@@ -20,7 +20,7 @@ from functools import cache
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
-from extractors.base import Mention, by_id, regexes, token_matcher
+from extractors.base import Mention, as_span, by_id, regexes, token_matcher
 from pipeline.nlp import get_nlp
 
 NAME = "votes"
@@ -47,12 +47,6 @@ def _matcher() -> Matcher:
 @cache
 def _rx() -> dict[str, re.Pattern[str]]:
     return {pid: rx for pid, rx, _ in regexes(NAME)}
-
-
-def _as_span(doclike: Doc | Span | None) -> Span | None:
-    if doclike is None:
-        return None
-    return doclike[:] if isinstance(doclike, Doc) else doclike
 
 
 def _items(span: Span) -> list[_Item]:
@@ -113,7 +107,7 @@ def _mention(group: list[_Item], span: Span) -> Mention:
 
 def find(span: Doc | Span | None) -> list[Mention]:
     """One Mention per vote statement; value is JSON {"yes","no","blank","absent"}."""
-    span = _as_span(span)
+    span = as_span(span)
     if span is None or not span.text.strip():
         return []
     return [_mention(g, span) for g in _statements(span)]
@@ -176,7 +170,7 @@ def _names(text: str, offset: int, role: str, rule_id: str, expected: int | None
 
 def named_votes(span: Doc | Span | None) -> list[tuple[str, str, Mention]]:
     """(voter name, "yes"/"no"/"blank"/"absent", mention) from named lists beside the counts."""
-    span = _as_span(span)
+    span = as_span(span)
     if span is None or not span.text.strip():
         return []
     text, base = span.text, span.start_char
