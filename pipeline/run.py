@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import bisect
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from extractors import EXTRACTOR_VERSION
+from pipeline import pages
 from pipeline.errors import DocumentError
-from pipeline.read import SUPPORTED_SUFFIXES, RawDocument, read_document
+from pipeline.incremental import Plan, plan_ingest
+from pipeline.read import SUPPORTED_SUFFIXES, RawDocument
 from pipeline.repair import repair
 from pipeline.schema import REPAIR_STEPS
 from pipeline.store import Store
@@ -31,6 +33,7 @@ class DocumentResult:
     failed: bool = False
     doc_id: str | None = None
     seconds: float = 0.0
+    from_pages: bool = False  # extracted from stored pages, the file was not read
 
     @property
     def n_decisions(self) -> int:
@@ -49,6 +52,11 @@ class Summary:
     seconds: float = 0.0
     out: Path | None = None
     failed_paths: list[str] = field(default_factory=list)
+    from_pages: int = 0  # documents extracted from stored pages without reading the file
+    repairs: int = 0  # characters changed by repair in the documents processed
+    vanished: int = 0  # documents in the output whose file is gone from SRC
+    pruned: bool = False  # ... and their rows were removed
+    missing: int = 0  # reprocess: selected documents with neither stored pages nor a source file
 
     def lines(self) -> list[str]:
         out = [
@@ -59,6 +67,14 @@ class Summary:
             f"decisions: {self.decisions}",
             f"seconds:   {self.seconds:.2f}",
         ]
+        if self.from_pages:
+            out.append(f"pages:     {self.from_pages} document(s) extracted again from stored pages, files not read")
+        if self.vanished:
+            out.append(f"vanished:  {self.vanished} document(s) no longer under the input folder; " + (
+                "their rows were removed (--prune)" if self.pruned else "rows kept (--prune removes them)"))
+        if self.missing:
+            out.append(f"missing:   {self.missing} document(s) not reprocessed: no stored pages and no source file; "
+                       "give --src with the folder they were ingested from")
         if self.failed:
             where = self.out / "failures" if self.out else "the failures table"
             out.append(f"failures:  {self.failed} document(s) failed, reasons in {where}: "
@@ -117,8 +133,9 @@ def page_of(offset: int, starts: list[int]) -> int:
     return max(1, bisect.bisect_right(starts, offset))
 
 
-def process_document(path: Path, root: Path, engine: str = "pdfplumber") -> DocumentResult:
-    """Read, repair and extract one file; any DocumentError becomes a failures row."""
+def process_document(path: Path, root: Path, engine: str = "pdfplumber",
+                     stored: pages.PagesRef | None = None) -> DocumentResult:
+    """Read (or take the `stored` pages), repair and extract one file; any DocumentError becomes a failures row."""
     from pipeline.assemble import extract
 
     started = time.perf_counter()
@@ -126,8 +143,8 @@ def process_document(path: Path, root: Path, engine: str = "pdfplumber") -> Docu
     result = DocumentResult(rel)
     stage = "read"
     try:
-        raw = read_document(path, engine=engine)
-        result.doc_id = raw.doc_id
+        raw, was_read = pages.obtain(path, engine, stored)
+        result.doc_id, result.from_pages = raw.doc_id, not was_read
         stage = "repair"
         text, starts, counts = repaired_text(raw)
         stage = "extract"
@@ -177,18 +194,98 @@ def process_document(path: Path, root: Path, engine: str = "pdfplumber") -> Docu
     }
     result.rows = {"documents": [document], "decisions": decisions, "meetings": meetings, "votes": votes,
                    "mentions": mentions}
+    if was_read:
+        result.rows["pages"] = pages.page_rows(raw)
     return result
 
 
-def _iter_results(paths: list[Path], root: Path, engine: str, workers: int) -> Iterator[DocumentResult]:
+def _iter_results(paths: list[Path], root: Path, engine: str, workers: int,
+                  stored: Mapping[Path, pages.PagesRef] | None = None) -> Iterator[DocumentResult]:
+    stored = stored or {}
     if workers <= 1 or len(paths) <= 1:
         for path in paths:
-            yield process_document(path, root, engine)
+            yield process_document(path, root, engine, stored.get(path))
         return
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(process_document, paths, [root] * len(paths), [engine] * len(paths), chunksize=1)
+        yield from pool.map(process_document, paths, [root] * len(paths), [engine] * len(paths),
+                            [stored.get(p) for p in paths], chunksize=1)
+
+
+class Collector:
+    """Counts results into a Summary and writes their rows in batches.
+
+    The one copy of the bookkeeping between results and tables (duplicates, counts, which old
+    rows a batch replaces): `run_batch`, `minutes reprocess` and the Dask flow all use it.
+    """
+
+    def __init__(self, store: Store, plan: Plan, flush_every: int = 200) -> None:
+        self.store, self.plan, self.flush_every = store, plan, flush_every
+        skipped, duplicates = len(plan.unchanged), len(plan.duplicates)
+        self.summary = Summary(documents=skipped + duplicates, skipped=skipped, duplicates=duplicates,
+                               out=store.out, vanished=len(plan.vanished), missing=len(plan.missing))
+        self.pending: dict[str, list[dict[str, Any]]] = {}
+        self.replaced: dict[str, set[str]] = {"doc_id": set(), "source_path": set(plan.stale_paths)}
+        self.seen: set[str] = set()
+
+    def add(self, result: DocumentResult) -> None:
+        summary = self.summary
+        summary.documents += 1
+        self.replaced["source_path"].add(result.source_path)
+        if result.doc_id in self.seen and not result.failed:
+            summary.duplicates += 1
+            return
+        if result.doc_id:
+            self.seen.add(result.doc_id)
+            self.replaced["doc_id"].add(result.doc_id)
+        if result.failed:
+            summary.failed += 1
+            summary.failed_paths.append(result.source_path)
+        else:
+            document = result.rows["documents"][0]
+            summary.partial += document["status"] == "partial"
+            summary.ok += document["status"] != "partial"
+            summary.repairs += sum(document[f"repair_{step}"] for step in REPAIR_STEPS)
+        summary.from_pages += result.from_pages
+        summary.decisions += result.n_decisions
+        for name, rows in result.rows.items():
+            self.pending.setdefault(name, []).extend(rows)
+        if len(self.replaced["source_path"]) >= self.flush_every:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending or any(self.replaced.values()):
+            self.store.replace(self.pending, self.replaced)
+        self.pending.clear()
+        self.replaced["doc_id"].clear()
+        self.replaced["source_path"].clear()
+
+    def close(self, prune: bool = False) -> Summary:
+        """Write what is pending; with `prune`, delete the rows of vanished files; drop unused pages."""
+        self.flush()
+        if prune and self.plan.vanished:
+            self.store.remove({d for _, d in self.plan.vanished if d}, {p for p, _ in self.plan.vanished})
+            self.summary.pruned = True
+        if self.plan.changed:
+            self.store.drop_orphan_pages()
+        return self.summary
+
+
+def run_plan(plan: Plan, store: Store, engine: str = "pdfplumber", workers: int = 1,
+             progress: Callable[[DocumentResult], None] | None = None, flush_every: int = 200,
+             prune: bool = False) -> Summary:
+    """Process a plan's work and write its rows; the caller holds `store.lock()`."""
+    started = time.perf_counter()
+    collector = Collector(store, plan, flush_every)
+    stored = {w.path: w.stored for w in plan.work if w.stored}
+    for result in _iter_results([w.path for w in plan.work], plan.root, engine, workers, stored):
+        collector.add(result)
+        if progress:
+            progress(result)
+    summary = collector.close(prune)
+    summary.seconds = time.perf_counter() - started
+    return summary
 
 
 def run_batch(
@@ -198,48 +295,23 @@ def run_batch(
     workers: int = 1,
     progress: Callable[[DocumentResult], None] | None = None,
     flush_every: int = 200,
+    force: bool = False,
+    prune: bool = False,
+    on_plan: Callable[[Plan], None] | None = None,
 ) -> Summary:
-    """Process every source file below `src` into the tables under `out`."""
+    """Process the files below `src` that are new or changed since the last run into `out`.
+
+    What counts as changed is `pipeline.incremental`'s plan; `force` processes every file,
+    `prune` deletes the rows of files gone from `src`. Holds the output folder's lock.
+    """
     started = time.perf_counter()
     src, out = Path(src), Path(out)
     paths = discover(src)
     store = Store(out)
-    summary = Summary(out=out)
-    pending: dict[str, list[dict[str, Any]]] = {}
-    replaced: dict[str, set[str]] = {"doc_id": set(), "source_path": set()}
-    seen: set[str] = set()
-
-    def flush() -> None:
-        store.replace(pending, replaced)
-        pending.clear()
-        replaced["doc_id"].clear()
-        replaced["source_path"].clear()
-
-    for result in _iter_results(paths, src, engine, workers):
-        summary.documents += 1
-        replaced["source_path"].add(result.source_path)
-        if result.doc_id in seen and not result.failed:
-            summary.duplicates += 1
-            if progress:
-                progress(result)
-            continue
-        if result.doc_id:
-            seen.add(result.doc_id)
-            replaced["doc_id"].add(result.doc_id)
-        if result.failed:
-            summary.failed += 1
-            summary.failed_paths.append(result.source_path)
-        elif result.rows["documents"][0]["status"] == "partial":
-            summary.partial += 1
-        else:
-            summary.ok += 1
-        summary.decisions += result.n_decisions
-        for name, rows in result.rows.items():
-            pending.setdefault(name, []).extend(rows)
-        if progress:
-            progress(result)
-        if len(replaced["source_path"]) >= flush_every:
-            flush()
-    flush()
+    with store.lock():
+        plan = plan_ingest(src, paths, store, engine, force=force)
+        if on_plan:
+            on_plan(plan)
+        summary = run_plan(plan, store, engine, workers, progress, flush_every, prune)
     summary.seconds = time.perf_counter() - started
     return summary

@@ -204,7 +204,25 @@ VOTES = Table(
     ("doc_id", "ordinal", "vote", "voter"),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (DOCUMENTS, DECISIONS, MEETINGS, VOTES, MENTIONS, FAILURES)}
+PAGES = Table(
+    "pages",
+    "One row per page of text as the reader left it (layout done, repair not yet): kept so that "
+    "re-extraction never reads a source file again while its bytes are unchanged.",
+    (
+        DOC_ID,
+        _c("page", INT, "1-based page number.", False),
+        _c("text", STR, "Page text after layout (running headers/footers removed, label columns split), before repair.", False),
+        _c("ocr", BOOL, "True where the text came from OCR."),
+        _c("engine", STR, "Reader that produced the text: pdfplumber, pypdfium2 or text.", False),
+        _c("reader_version", STR, "Digest of the reading and layout code (pipeline.pages.READER_VERSION); pages of another version are read again.", False),
+        _c("file_size", BIG, "Size of the source file in bytes (the same on every page)."),
+        _c("encoding", STR, "Encoding detected for a text file (the same on every page); null for PDFs."),
+        _c("read_warnings", STRS, "The reader's warnings about the whole document (the same on every page)."),
+    ),
+    ("doc_id", "page"),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (DOCUMENTS, DECISIONS, MEETINGS, VOTES, MENTIONS, FAILURES, PAGES)}
 
 
 def table(name: str) -> Table:

@@ -4,26 +4,44 @@ Each table is a folder of shard files (`OUT/<table>/part-<xx>.parquet`, `xx` = t
 digits of doc_id), so that `pandas.read_parquet(OUT / "decisions")` and DuckDB's
 `read_parquet('OUT/decisions/*.parquet')` read it whole. A document's rows live in exactly one
 shard per table: re-processing it rewrites that shard without the old rows (replace, never
-duplicate). Every shard is written to a temporary file and renamed into place, so a crash
-never leaves half a file; `documents` is written last, so a document whose rows are all in
-place is exactly one with a `documents` row.
+duplicate).
+
+Safe writes: `replace` first writes every changed shard of every table to a temporary file
+(`.tmp-*`, which readers ignore) and only then renames them into place, `documents` last. An
+error or a crash while writing leaves the tables exactly as they were; the renames take
+milliseconds, and a document whose rows are all in place is exactly one with a `documents` row.
+Two runs on the same folder would still overwrite each other's shards, so a run holds
+`Store.lock()` (an flock on `OUT/.lock`) from start to end, and a second one stops at once.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipeline.schema import TABLES, Table
 
-WRITE_ORDER = ("failures", "mentions", "votes", "meetings", "decisions", "documents")
+WRITE_ORDER = ("pages", "failures", "mentions", "votes", "meetings", "decisions", "documents")
+LOCK_NAME = ".lock"
 _EMPTY_SHARD = "part-empty.parquet"
+_TMP_PREFIX = ".tmp-"
+# Stored pages are read back one document at a time: small row groups let a lookup by doc_id
+# skip the rest of the shard through the row-group statistics.
+_ROW_GROUP_ROWS = {"pages": 256}
+
+
+class OutputLocked(RuntimeError):
+    """Another run holds the output folder's lock."""
 
 
 def shard_of(key: str) -> str:
@@ -43,20 +61,29 @@ def to_arrow(table: Table, rows: Iterable[Mapping[str, Any]]) -> pa.Table:
     return pa.Table.from_pydict(columns, schema=table.schema)
 
 
-def _atomic_write(arrow: pa.Table, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=path.parent)
+def _write_temp(arrow: pa.Table, folder: Path, row_group_size: int | None = None) -> Path:
+    """Write to a temporary file beside its target; the caller renames it into place."""
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=".parquet", dir=folder)
     os.close(fd)
     try:
-        pq.write_table(arrow, tmp, compression="zstd")
-        os.replace(tmp, path)
+        pq.write_table(arrow, tmp, compression="zstd", row_group_size=row_group_size)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return Path(tmp)
+
+
+def _atomic_write(arrow: pa.Table, path: Path) -> None:
+    os.replace(_write_temp(arrow, path.parent), path)
 
 
 def _row_key(table: Table) -> str:
     return "doc_id" if table.name != "failures" else "source_path"
+
+
+# (target, staged temporary file or None to delete the target)
+Staged = tuple[Path, Path | None]
 
 
 class Store:
@@ -72,49 +99,85 @@ class Store:
         """Write `rows` per table, first dropping any earlier rows whose key is in `replaced`.
 
         `replaced["doc_id"]` are documents processed in this batch (their old rows go from
-        every table); `replaced["source_path"]` are paths whose old failures go.
+        every table but `pages`); `replaced["source_path"]` are paths whose old failures go,
+        and whose old document (if the bytes there changed) goes too. Pages are replaced only
+        by new pages of the same doc_id or when listed in `replaced["pages"]`: a document
+        extracted again from its stored pages keeps them.
         """
-        paths = replaced.get("source_path", set())
+        paths = set(replaced.get("source_path", set()))
         # A file whose bytes changed has a new doc_id: its old rows go too.
         doc_ids = set(replaced.get("doc_id", set())) | self._doc_ids_at(paths)
-        for name in WRITE_ORDER:
-            table = TABLES[name]
-            key = _row_key(table)
-            drop = paths if key == "source_path" else doc_ids
-            by_shard: dict[str, list[dict[str, Any]]] = defaultdict(list)
-            for row in rows.get(name, []):
-                by_shard[shard_of(_shard_key(table, row))].append(row)
-            # Old rows of a replaced key may sit in any shard (failures keyed by path).
-            shards = set(by_shard)
-            if key == "doc_id":
-                shards |= {shard_of(d) for d in drop}
+        page_ids = {r["doc_id"] for r in rows.get("pages", [])} | set(replaced.get("pages", set()))
+        staged: list[Staged] = []
+        try:
+            for name in WRITE_ORDER:
+                table = TABLES[name]
+                key = _row_key(table)
+                drop = paths if key == "source_path" else page_ids if name == "pages" else doc_ids
+                by_shard: dict[str, list[dict[str, Any]]] = defaultdict(list)
+                for row in rows.get(name, []):
+                    by_shard[shard_of(_shard_key(table, row))].append(row)
+                # Old rows of a replaced key may sit in any shard (failures keyed by path).
+                shards = set(by_shard)
+                if key == "doc_id":
+                    shards |= {shard_of(d) for d in drop}
+                elif drop:
+                    shards |= {p.stem.removeprefix("part-") for p in self.path(name).glob("part-*.parquet")}
+                for shard in sorted(shards):
+                    step = self._stage(table, shard, by_shard.get(shard, []), key, drop)
+                    if step:
+                        staged.append(step)
+        except BaseException:
+            for _, tmp in staged:
+                if tmp is not None:
+                    tmp.unlink(missing_ok=True)
+            raise
+        for target, tmp in staged:  # commit: renames only, documents last
+            if tmp is None:
+                target.unlink(missing_ok=True)
             else:
-                shards |= {p.stem.removeprefix("part-") for p in self.path(name).glob("part-*.parquet")}
-            for shard in sorted(shards):
-                self._rewrite(table, shard, by_shard.get(shard, []), key, drop)
-            self._ensure_readable(table)
+                os.replace(tmp, target)
+        for name in WRITE_ORDER:
+            self._ensure_readable(TABLES[name])
 
-    def _rewrite(self, table: Table, shard: str, new: list[dict[str, Any]], key: str, drop: set[str]) -> None:
+    def remove(self, doc_ids: set[str], source_paths: set[str] = frozenset()) -> None:
+        """Delete documents from every table, their pages included, and failures at the paths."""
+        self.replace({}, {"doc_id": set(doc_ids), "source_path": set(source_paths), "pages": set(doc_ids)})
+
+    def drop_orphan_pages(self) -> int:
+        """Delete stored pages no document or failure refers to any more (old bytes of a file)."""
+        if not self.path("pages").exists():
+            return 0
+        stored = set(self.read("pages", columns=["doc_id"])["doc_id"].unique().to_pylist())
+        used = set(self.read("documents", columns=["doc_id"])["doc_id"].to_pylist())
+        used |= set(self.read("failures", columns=["doc_id"])["doc_id"].drop_null().to_pylist())
+        orphans = stored - used
+        if orphans:
+            self.replace({}, {"pages": orphans})
+        return len(orphans)
+
+    def _stage(self, table: Table, shard: str, new: list[dict[str, Any]], key: str, drop: set[str]) -> Staged | None:
+        """The shard's new content as a temporary file (or a deletion); None when unchanged."""
         path = self.path(table.name) / f"part-{shard}.parquet"
         parts = []
+        dropped = False
         if path.exists():
             old = pq.read_table(path)
             if drop and old.num_rows:
-                keep = pa.compute.invert(pa.compute.is_in(old[key], value_set=pa.array(sorted(drop), pa.string())))
-                old = old.filter(pa.compute.fill_null(keep, True))
+                keep = pc.invert(pc.is_in(old[key], value_set=pa.array(sorted(drop), pa.string())))
+                kept = old.filter(pc.fill_null(keep, True))
+                dropped = kept.num_rows != old.num_rows
+                old = kept
             if old.num_rows:
                 parts.append(old.select(table.names).cast(table.schema))
+        if not new and not dropped:
+            return None
         if new:
             parts.append(to_arrow(table, new))
         if not parts:
-            if path.exists():
-                path.unlink()
-            return
-        merged = pa.concat_tables(parts)
-        merged = merged.sort_by([(c, "ascending") for c in table.sort_by])
-        if path.exists() and not new and merged.num_rows == pq.read_metadata(path).num_rows:
-            return
-        _atomic_write(merged, path)
+            return (path, None) if path.exists() else None
+        merged = pa.concat_tables(parts).sort_by([(c, "ascending") for c in table.sort_by])
+        return path, _write_temp(merged, path.parent, _ROW_GROUP_ROWS.get(table.name))
 
     def _ensure_readable(self, table: Table) -> None:
         """A table with no rows still reads (as zero rows with its schema)."""
@@ -144,5 +207,53 @@ class Store:
 
     def known_documents(self) -> dict[str, str]:
         """doc_id → extractor_version of every document already in the output."""
-        docs = self.read("documents")
+        docs = self.read("documents", columns=["doc_id", "extractor_version"])
         return dict(zip(docs["doc_id"].to_pylist(), docs["extractor_version"].to_pylist()))
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the output folder for one run; a second run stops with a message saying who has it.
+
+        flock, not a bare O_EXCL file: the kernel releases it when the holder dies, so a crashed
+        run never blocks the next. The file is removed on release; a run that locked a file
+        another run was just removing (another inode) tries again.
+        """
+        self.out.mkdir(parents=True, exist_ok=True)
+        path = self.out / LOCK_NAME
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise OutputLocked(
+                    f"another minutes run is writing to {self.out} ({_holder(path)}); "
+                    f"wait for it or remove {path} if that process is gone") from None
+            try:
+                current = os.stat(path).st_ino
+            except FileNotFoundError:
+                current = None
+            if current == os.fstat(fd).st_ino:
+                break
+            os.close(fd)
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()} {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC\n".encode())
+            self._remove_temp_files()
+            yield
+        finally:
+            path.unlink(missing_ok=True)
+            os.close(fd)
+
+    def _remove_temp_files(self) -> None:
+        """Temporary shards left by a run that was killed while writing (only under the lock)."""
+        for tmp in self.out.glob(f"*/{_TMP_PREFIX}*.parquet"):
+            tmp.unlink(missing_ok=True)
+
+
+def _holder(path: Path) -> str:
+    try:
+        pid, _, since = path.read_text(encoding="utf-8").strip().partition(" ")
+    except (FileNotFoundError, UnicodeDecodeError):
+        pid, since = "", ""
+    return f"pid {pid or 'unknown'} since {since or 'an unknown time'}"
