@@ -79,7 +79,7 @@ def organization(text: str, head_chars: int = 3000) -> tuple[str | None, Mention
     """The organisation named first in the document's head (its letterhead)."""
     head = text[:head_chars]
     best: tuple[int, str, Mention] | None = None
-    for key in ("organization_caps", "organization"):
+    for key in ("organization_caps", "organization", "organization_sv"):
         m = _re(key).search(head)
         if m and (best is None or m.start() < best[0]):
             value = _tidy_org(m.group(1), m.group(2))

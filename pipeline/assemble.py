@@ -339,11 +339,12 @@ def _meeting(text, doc, seg: Segmentation, ex: Extraction, meeting, organization
     head_end = seg.front_end if seg.front_end else min(len(text), 1500)
     number, n_mention = meetings.number(text, max(head_end, min(len(text), 1500)))
     cover.put("number", number, n_mention)
-    if seg.front_end:
-        times = [m for m in dates.find(doc[: doc.char_span(0, seg.front_end, alignment_mode="contract").end]
-                                       if seg.front_end < len(text) else doc)
-                 if m.kind in ("time", "time_range")]
-        parsed = meetings.parse_cover(text, 0, seg.front_end, times)
+    # The cover: the front matter of full minutes, or what an extract prints above its first handling.
+    cover_end = seg.front_end or min((h.marker.start for it in seg.items for h in it.handlings if h.marker), default=0)
+    if cover_end:
+        head = doc.char_span(0, cover_end, alignment_mode="contract")
+        times = [m for m in dates.find(head.as_doc() if head is not None else doc) if m.kind in ("time", "time_range")]
+        parsed = meetings.parse_cover(text, 0, cover_end, times)
         for column, value in parsed.values.items():
             cover.put(column, value, *parsed.mentions.get(column, []))
     _meeting_from_items(text, ex, cover)
