@@ -59,6 +59,7 @@ def test_dev_corpus_scores_stay_above_floors(dev_output: Path) -> None:
     low = {k: (round(got[k], 3), floor) for k, floor in FLOORS.items() if got[k] < floor}
     assert not low, f"dev scores fell below their floors (got, floor): {low}"
     assert report.n_missed == 0
+    assert report.spurious_sections == 0, "a statute reference or a cross-reference was taken for an item"
 
 
 def test_every_value_is_traced_to_a_mention(dev_output: Path) -> None:
