@@ -76,3 +76,26 @@ def test_nul_bytes_are_removed_with_a_warning(tmp_path: Path) -> None:
     raw = read_document(path)
     assert "\x00" not in raw.pages[0].text
     assert raw.warnings
+
+
+def test_html_reads_as_a_reader_sees_it(tmp_path: Path) -> None:
+    page = (
+        '<html><head><meta charset="iso-8859-1"><script>var s = "§ 99";</script><style>p{}</style></head>'
+        "<body><h3>Kaupunginhallitus 08.12.2025 &sect; 323</h3><table><tr><td>Päätös</td><td>Hyväksyttiin.</td></tr>"
+        "</table><p>Tiedoksi:&nbsp;hallinto</p></body></html>"
+    )
+    path = tmp_path / "item.html"
+    path.write_bytes(page.encode("iso-8859-1"))
+    raw = read_document(path)
+    text = raw.pages[0].text
+    assert raw.encoding == "iso-8859-1" and raw.engine == "html"
+    assert "Kaupunginhallitus 08.12.2025 § 323\n" in text
+    assert "Päätös  Hyväksyttiin." in text
+    assert "§ 99" not in text and "p{}" not in text
+
+
+def test_html_without_markup_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "plain.html"
+    path.write_text("Päätös: hyväksyttiin.", encoding="utf-8")
+    with pytest.raises(ReadError, match="no HTML markup"):
+        read_document(path)

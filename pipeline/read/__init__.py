@@ -13,7 +13,8 @@ from pipeline.errors import ReadError
 
 PDF_SUFFIXES = frozenset({".pdf"})
 TEXT_SUFFIXES = frozenset({".txt", ".text"})
-SUPPORTED_SUFFIXES = PDF_SUFFIXES | TEXT_SUFFIXES
+HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
+SUPPORTED_SUFFIXES = PDF_SUFFIXES | TEXT_SUFFIXES | HTML_SUFFIXES
 ENGINES = ("pdfplumber", "pypdfium2")
 
 
@@ -49,7 +50,7 @@ def read_document(path: Path, engine: str = "pdfplumber") -> RawDocument:
     """Read one file; the bytes are read once and shared by the hash and the reader."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise ReadError(f"unsupported file type {suffix or '(none)'!r}: minutes reads .pdf and .txt files")
+        raise ReadError(f"unsupported file type {suffix or '(none)'!r}: minutes reads .pdf, .txt and .html files")
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -62,6 +63,11 @@ def read_document(path: Path, engine: str = "pdfplumber") -> RawDocument:
 
         pages, warnings = read_pdf(data, engine=engine)
         return RawDocument(path, doc_id, len(data), pages, engine, None, warnings)
+    if suffix in HTML_SUFFIXES:
+        from pipeline.read.html import read_html
+
+        pages, encoding, warnings = read_html(data)
+        return RawDocument(path, doc_id, len(data), pages, "html", encoding, warnings)
     from pipeline.read.text import read_text
 
     pages, encoding, warnings = read_text(data)
