@@ -7,7 +7,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: run test install system-deps eval docs clean
+.PHONY: run test install system-deps eval docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,15 +17,38 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: $(STAMP)
+# poppler-utils (pdftotext, for the benchmark) and tesseract with its Finnish model (OCR of scanned
+# pages). Installed with apt-get where that is possible (root, Debian/Ubuntu); elsewhere a message
+# says what is missing and the build goes on: scanned pages then make a document `partial`.
+SYSTEM_PACKAGES := poppler-utils tesseract-ocr tesseract-ocr-fin
+system-deps:
+	@if command -v pdftotext >/dev/null 2>&1 && command -v tesseract >/dev/null 2>&1 \
+	    && tesseract --list-langs 2>/dev/null | grep -qx fin; then \
+	  echo "system-deps: pdftotext, tesseract and its Finnish model are installed"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "system-deps: installing $(SYSTEM_PACKAGES) with apt-get"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      $(SYSTEM_PACKAGES) >/dev/null; } \
+	    || echo "system-deps: apt-get could not install $(SYSTEM_PACKAGES); continuing without OCR" \
+	         "(scanned pages make a document partial; install them by hand)"; \
+	else \
+	  echo "system-deps: cannot install $(SYSTEM_PACKAGES) here (needs root and apt-get); continuing" \
+	       "without them: scanned pages make a document partial and the benchmark skips pdftotext." \
+	       "Install them with your system's package manager."; \
+	fi
+
+run: $(STAMP) system-deps
 	$(BIN)/minutes ingest data/raw --out data/processed
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q
 
 eval: $(STAMP)
 	$(BIN)/minutes ingest ../shared/corpus/dev --out .eval-out
 	$(BIN)/minutes eval ../shared/corpus/dev --pred .eval-out
+
+bench: $(STAMP) system-deps
+	$(BIN)/python benchmarks/run.py
 
 docs: $(STAMP)
 	$(BIN)/python -m pipeline.dictionary > docs/data-dictionary.md

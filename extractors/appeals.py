@@ -25,7 +25,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
 from extractors.base import Mention, as_span, by_id, regexes, token_matcher
-from pipeline.nlp import get_nlp
+from pipeline.nlp import get_nlp, span_text
 
 NAME = "appeals"
 KIND = "appeal"
@@ -55,7 +55,7 @@ def _rx() -> dict[str, re.Pattern[str]]:
 def find(span: Doc | Span | None) -> list[Mention]:
     """Appeal cues in text order; cues inside a ban or a no-direct-appeal phrase are left out."""
     span = as_span(span)
-    if span is None or not span.text.strip():
+    if span is None or not span_text(span).strip():
         return []
     entries = by_id(NAME)
     raw = [
@@ -116,9 +116,9 @@ def _part_kind(heading: str, body: Span) -> str | None:
 def section_ranges(span: Doc | Span | None) -> dict[int, str]:
     """{section: appeal kind} from a closing appeal page; the first assignment of a § wins."""
     span = as_span(span)
-    if span is None or not span.text.strip():
+    if span is None or not span_text(span).strip():
         return {}
-    text, base = span.text, span.start_char
+    text, base = span_text(span), span.start_char
     heads = list(_rx()["appeals.heading"].finditer(text))
     out: dict[int, str] = {}
     for k, head in enumerate(heads):

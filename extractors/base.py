@@ -87,8 +87,13 @@ def load_patterns(name: str) -> tuple[dict[str, Any], ...]:
 
 
 def token_matcher(nlp: Language, name: str) -> Matcher:
-    """A Matcher holding every token pattern of a file, each under its own id."""
-    matcher = Matcher(nlp.vocab, validate=True)
+    """A Matcher holding every token pattern of a file, each under its own id.
+
+    It skips the spans where no pattern can match (extractors/prefilter.py): same matches, less time.
+    """
+    from extractors.prefilter import PrefilteredMatcher
+
+    matcher = PrefilteredMatcher(nlp.vocab, validate=True)
     for entry in load_patterns(name):
         if entry["kind"] == "token":
             matcher.add(entry["id"], [entry["pattern"]], greedy=entry.get("greedy"))

@@ -17,7 +17,7 @@ from spacy.tokens import Doc
 
 from extractors.base import Mention, by_id, phrase_matcher, regexes
 from extractors.people import looks_like_person_line
-from pipeline.nlp import get_nlp
+from pipeline.nlp import doc_text, get_nlp
 
 NAME = "headings"
 _LINE_PREFIX = re.compile(r"^[ \t]*(?:#{1,4}[ \t]*|[•\-–*][ \t]+)?$")
@@ -75,7 +75,7 @@ def _accept(text: str, start: int, end: int, entry: dict) -> Heading | None:
 
 def find(doc: Doc) -> list[Heading]:
     """Every heading in the document, in text order, the longest at a position winning."""
-    text = doc.text
+    text = doc_text(doc)
     entries = by_id(NAME)
     found: dict[int, Heading] = {}
     for match_id, s, e in _matcher()(doc):

@@ -43,7 +43,7 @@ from spacy.tokens import Doc, Span
 
 from extractors import votes as votes_mod
 from extractors.base import Mention, as_span, by_id, token_matcher
-from pipeline.nlp import get_nlp
+from pipeline.nlp import get_nlp, span_text
 
 NAME = "outcomes"
 KIND = "outcome_phrase"
@@ -75,7 +75,7 @@ def _in_motion(cue: Span) -> bool:
 def _cues(span: Span | None) -> list[Mention]:
     """Every cue, unanimity included, in text order; a longer match hides a shorter one of its rule."""
     span = as_span(span)
-    if span is None or not span.text.strip():
+    if span is None or not span_text(span).strip():
         return []
     entries = by_id(NAME)
     guards = _not_after()
@@ -126,7 +126,7 @@ def classify(
 ) -> tuple[str, str | None, Mention | None]:
     """(outcome code, rule id, deciding mention) for one handling; precedence in the module docstring."""
     decision, processing = as_span(decision), as_span(processing)
-    if decision is None or not decision.text.strip():
+    if decision is None or not span_text(decision).strip():
         return "UNKNOWN", "outcomes.no_decision", None
     dec = find(decision)
     proc = find(processing)

@@ -17,7 +17,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
 
 from extractors.base import Mention, as_span, by_id, regexes, token_matcher
-from pipeline.nlp import get_nlp
+from pipeline.nlp import doc_text, get_nlp, span_text
 
 NAME = "recusals"
 KIND = "recused"
@@ -113,7 +113,7 @@ def _mentions(tokens: list[Token], rule_id: str) -> list[Mention]:
         if name:
             doc = name[0].doc
             start, end = name[0].idx, name[-1].idx + len(name[-1].text)
-            text = doc.text[start:end]
+            text = doc_text(doc)[start:end]
             out.append(Mention(KIND, text, " ".join(text.split()), start, end, rule_id))
     return out
 
@@ -121,7 +121,7 @@ def _mentions(tokens: list[Token], rule_id: str) -> list[Mention]:
 def _bullet_names(span: Span) -> list[Mention]:
     """Names on bullet lines under an "Esteellisyys" heading: "• Matti Meikäläinen (HL 28 §...)"."""
     out: list[Mention] = []
-    text, base = span.text, span.start_char
+    text, base = span_text(span), span.start_char
     for block in _rx()["recusals.heading_bullets"].finditer(text):
         for line in re.finditer(r"[ \t]*[•\-–*·][ \t]*([^\n]*)", block.group(1)):
             start = base + block.start(1) + line.start(1)
@@ -139,7 +139,7 @@ def _bullet_names(span: Span) -> list[Mention]:
 def find(span: Doc | Span | None) -> list[Mention]:
     """Recused people in a block (kind "recused", value = the name as written)."""
     span = as_span(span)
-    if span is None or not span.text.strip():
+    if span is None or not span_text(span).strip():
         return []
     entries = by_id(NAME)
     found: list[Mention] = []

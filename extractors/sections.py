@@ -74,7 +74,7 @@ def find_markers(text: str) -> list[Marker]:
     for line in _LINE.finditer(text):
         s = line.group(0)
         signed = "§" in s or "ykälä" in s
-        if not signed and not any(ch.isdigit() for ch in s[:80]):
+        if not signed and not any(map(str.isdigit, s[:80])):
             continue
         for rule_id, label, pattern in patterns:
             if not signed and ("§" in pattern.pattern or "Pykälä" in pattern.pattern):

@@ -21,7 +21,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
 from extractors.base import Mention, as_span, by_id, regexes, token_matcher
-from pipeline.nlp import get_nlp
+from pipeline.nlp import doc_text, get_nlp, span_text
 
 NAME = "votes"
 KIND = "votes"
@@ -80,7 +80,7 @@ def _joins(group: list[_Item], item: _Item, text: str, base: int) -> bool:
 
 
 def _statements(span: Span) -> list[list[_Item]]:
-    text, base = span.text, span.start_char
+    text, base = span_text(span), span.start_char
     groups: list[list[_Item]] = []
     for item in _items(span):
         if groups and _joins(groups[-1], item, text, base):
@@ -101,14 +101,14 @@ def _value(group: list[_Item]) -> dict[str, int | None]:
 def _mention(group: list[_Item], span: Span) -> Mention:
     start, end = group[0].start, group[-1].end
     lead = next((it for it in group if "yes" in it.roles), group[0])
-    text = span.doc.text[start:end]
+    text = doc_text(span.doc)[start:end]
     return Mention(KIND, text, json.dumps(_value(group)), start, end, lead.rule_id)
 
 
 def find(span: Doc | Span | None) -> list[Mention]:
     """One Mention per vote statement; value is JSON {"yes","no","blank","absent"}."""
     span = as_span(span)
-    if span is None or not span.text.strip():
+    if span is None or not span_text(span).strip():
         return []
     return [_mention(g, span) for g in _statements(span)]
 
@@ -171,9 +171,9 @@ def _names(text: str, offset: int, role: str, rule_id: str, expected: int | None
 def named_votes(span: Doc | Span | None) -> list[tuple[str, str, Mention]]:
     """(voter name, "yes"/"no"/"blank"/"absent", mention) from named lists beside the counts."""
     span = as_span(span)
-    if span is None or not span.text.strip():
+    if span is None or not span_text(span).strip():
         return []
-    text, base = span.text, span.start_char
+    text, base = span_text(span), span.start_char
     out: list[tuple[str, str, Mention]] = []
     for group in _statements(span):
         for it in group:

@@ -45,7 +45,12 @@ PARAGRAPH_PITCH = 1.55  # a line pitch above this × font size leaves a blank li
 
 @dataclass(slots=True)
 class Char:
-    """One glyph as an engine reports it; `text` may be white space (a word break)."""
+    """A run of glyphs in one font on one baseline, as an engine reports it.
+
+    pdfplumber gives one glyph per Char; pypdfium2 gives a whole run between white space (far
+    fewer objects to build and sort). `glyphs` counts the glyphs, so bold majorities come out
+    the same either way. `text` may be white space: a word break, as is `space_after`.
+    """
 
     text: str
     x0: float
@@ -54,6 +59,8 @@ class Char:
     bottom: float
     bold: bool
     size: float
+    glyphs: int = 1
+    space_after: bool = False  # a space character follows in the same font run (pypdfium2)
 
 
 @dataclass(slots=True)
@@ -79,10 +86,7 @@ class Line:
     bold: bool
     page: int
     words: tuple[Word, ...] = ()
-
-    @property
-    def size(self) -> float:
-        return max((w.size for w in self.words), default=self.bottom - self.top)
+    size: float = 0.0  # the largest font size on the line (set by `line_of`)
 
 
 @dataclass(slots=True)
@@ -109,41 +113,46 @@ def mask_digits(text: str) -> str:
 
 
 def _make_word(chars: list[Char]) -> list[Word]:
-    """A word from its chars; a bold prefix glued to regular text ("EhdotusKaupunki…") is split off."""
+    """A word from its runs; a bold prefix glued to regular text ("EhdotusKaupunki…") is split off."""
     first = chars[0]
-    top, bottom, size, x1, n_bold = first.top, first.bottom, first.size, first.x1, 0
+    if len(chars) == 1:  # most words with pypdfium2
+        return [Word(first.text, first.x0, first.x1, first.top, first.bottom, first.bold, first.size)]
+    top, bottom, size, x1, n_bold, n = first.top, first.bottom, first.size, first.x1, 0, 0
     for c in chars:
         top = c.top if c.top < top else top
         bottom = c.bottom if c.bottom > bottom else bottom
         size = c.size if c.size > size else size
         x1 = c.x1 if c.x1 > x1 else x1
-        n_bold += c.bold
-    if 0 < n_bold < len(chars):
-        flags = [c.bold for c in chars]
-        cut = flags.index(False)
-        if cut >= 2 and len(chars) - cut >= 2 and not any(flags[cut:]):
+        n += c.glyphs
+        if c.bold:
+            n_bold += c.glyphs
+    if 0 < n_bold < n:
+        cut = next(k for k, c in enumerate(chars) if not c.bold)
+        head = sum(c.glyphs for c in chars[:cut])
+        if head >= 2 and n - head >= 2 and not any(c.bold for c in chars[cut:]):
             return _make_word(chars[:cut]) + _make_word(chars[cut:])
-    return [Word("".join([c.text for c in chars]), first.x0, x1, top, bottom, n_bold * 2 >= len(chars), size)]
+    text = first.text if len(chars) == 1 else "".join([c.text for c in chars])
+    return [Word(text, first.x0, x1, top, bottom, n_bold * 2 >= n, size)]
 
 
 def _words_of_row(row: list[Char]) -> list[Word]:
     row.sort(key=lambda c: c.x0)
     words: list[Word] = []
     current: list[Char] = []
+    prev: Char | None = None
+    broken = False  # a space since `prev`
     for ch in row:
         if ch.text.isspace():
-            if current:
-                words.extend(_make_word(current))
-                current = []
+            broken = True
             continue
-        if current:
-            prev = current[-1]
+        if prev is not None:
             if ch.text == prev.text and abs(ch.x0 - prev.x0) < 0.5 and abs(ch.top - prev.top) < 0.5:
                 continue  # the same glyph drawn twice (fake bold, shadow)
-            if ch.x0 - prev.x1 > WORD_GAP * max(ch.size, prev.size, 1.0):
+            if broken or ch.x0 - prev.x1 > WORD_GAP * max(ch.size, prev.size, 1.0):
                 words.extend(_make_word(current))
                 current = []
         current.append(ch)
+        prev, broken = ch, ch.space_after
     if current:
         words.extend(_make_word(current))
     return words
@@ -151,9 +160,15 @@ def _words_of_row(row: list[Char]) -> list[Word]:
 
 def line_of(words: Sequence[Word], page: int) -> Line:
     """A Line from words already in reading order."""
-    return Line(" ".join(w.text for w in words), words[0].x0, max(w.x1 for w in words),
-                min(w.top for w in words), max(w.bottom for w in words),
-                all(w.bold for w in words), page, tuple(words))
+    first = words[0]
+    x1, top, bottom, size, bold = first.x1, first.top, first.bottom, first.size, first.bold
+    for w in words:
+        x1 = w.x1 if w.x1 > x1 else x1
+        top = w.top if w.top < top else top
+        bottom = w.bottom if w.bottom > bottom else bottom
+        size = w.size if w.size > size else size
+        bold = bold and w.bold
+    return Line(" ".join([w.text for w in words]), first.x0, x1, top, bottom, bold, page, tuple(words), size)
 
 
 def lines_from_chars(chars: Iterable[Char], page: int) -> list[Line]:
@@ -212,7 +227,9 @@ def drop_chrome(pages: Sequence[PageLines]) -> list[list[Line]]:
     text-less appendix scans do not hide it). Footers go everywhere; a header is kept where it
     first occurs, since it carries the organisation, body, date and meeting number, unless an
     earlier page already has the same line elsewhere. A band line that is only a page number
-    goes too, also in a single-page document.
+    goes too, also in a single-page document. Only the outermost lines can be chrome: the run of
+    such lines from the top (bottom) edge of the page, so a body line that happens to repeat
+    stays.
     """
     need = max(2, (sum(1 for page in pages if page.lines) + 1) // 2)
     seen: dict[tuple[str, str], list[tuple[int, float]]] = {}
@@ -230,24 +247,28 @@ def drop_chrome(pages: Sequence[PageLines]) -> list[list[Line]]:
         pages_at = {p for p, q in seen.get(key, ()) if abs(q - pos) <= CHROME_POSITION}
         return len(pages_at) >= need
 
+    def chrome(line: Line, band: str, height: float) -> bool:
+        if _PAGE_NUMBER.match(line.text.strip()):
+            return True
+        pos = line.top if band == "top" else height - line.bottom
+        return all(repeated((band, mask_digits(" ".join(w.text for w in s))), pos) for s in segments(line))
+
     earlier: set[str] = set()  # masked lines of the pages before this one
     out: list[list[Line]] = []
     for page in pages:
-        body: list[Line] = []
-        for line in page.lines:
-            band = _band(line, page.height)
-            if band is None:
-                body.append(line)
-                continue
-            if _PAGE_NUMBER.match(line.text.strip()):
-                continue
-            pos = line.top if band == "top" else page.height - line.bottom
-            segs = segments(line)
-            if not all(repeated((band, mask_digits(" ".join(w.text for w in s))), pos) for s in segs):
-                body.append(line)
-                continue
-            if band == "top" and mask_digits(line.text) not in earlier:
-                body.append(line)
+        lines = page.lines
+        # Chrome is the block at the very top or bottom: a repeated line below a line of the body
+        # (a "Dnro" row where two items happen to start at the same height) is body.
+        top = 0
+        while top < len(lines) and _band(lines[top], page.height) == "top" and chrome(lines[top], "top", page.height):
+            top += 1
+        bottom = len(lines)
+        while bottom > top and _band(lines[bottom - 1], page.height) == "bottom" and \
+                chrome(lines[bottom - 1], "bottom", page.height):
+            bottom -= 1
+        body = [line for line in lines[:top]  # a header is kept where it first occurs
+                if not _PAGE_NUMBER.match(line.text.strip()) and mask_digits(line.text) not in earlier]
+        body += lines[top:bottom]
         earlier.update(mask_digits(line.text) for line in body)
         out.append(body)
     return out

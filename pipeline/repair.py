@@ -74,9 +74,36 @@ _FTFY = ftfy.TextFixerConfig(
 )
 
 
+# A line made only of these is one ftfy leaves as it is: no "&" (HTML entities), no control or
+# ligature character ftfy knows, already NFC, and nothing that can make a UTF-8 sequence in any
+# single-byte encoding ftfy tries: ä ö Ä Ö é ü are lead bytes in Latin-1 and continuation bytes
+# in MacRoman/cp437, never both; § is a continuation byte, so not right after one of them; the
+# broken Calibri ligatures Ɵ Ʃ ƫ fit no single-byte encoding at all. Most lines of a page are like
+# this; – ’ • Å and the rest send a line through ftfy.
+_FTFY_CLEAN = re.compile(
+    "(?:[\t\x20-\x25\x27-\x7e\u00a7\u019f\u01a9\u01ab]"  # ASCII but "&", §, Ɵ Ʃ ƫ
+    "|[\u00e4\u00f6\u00c4\u00d6\u00e9\u00fc](?!\u00a7))*\n?"  # ä ö Ä Ö é ü, not before §
+)
+
+
+def fix_text(text: str, config: ftfy.TextFixerConfig = _FTFY) -> str:
+    """`ftfy.fix_text`, line by line as it works, without its ~20 µs per line where it cannot change anything."""
+    out: list[str] = []
+    pos, end_of_text = 0, len(text)
+    while pos < end_of_text:
+        end = text.find("\n", pos) + 1 or end_of_text
+        end = min(end, pos + config.max_decode_length)
+        segment = text[pos:end]
+        if config.unescape_html == "auto" and "<" in segment:  # as ftfy.fix_text: for the rest of the text
+            config = config._replace(unescape_html=False)
+        out.append(segment if _FTFY_CLEAN.fullmatch(segment) else ftfy.fix_and_explain(segment, config).text)
+        pos = end
+    return "".join(out)
+
+
 @repair_step("mojibake", "ftfy: UTF-8 read as windows-1252 (PÃ¶ytÃ¤kirja), HTML entities, ﬁ-style ligatures.")
 def _mojibake(text: str) -> tuple[str, int]:
-    fixed = ftfy.fix_text(text, _FTFY)
+    fixed = fix_text(text)
     return fixed, _changed_chars(text, fixed)
 
 

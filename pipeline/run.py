@@ -1,43 +1,35 @@
-"""One document end to end, and a batch of them: read → repair → extract → rows.
+"""A batch of documents: plan it, run each document (isolated), collect and write the rows.
 
-Both doors (the CLI and the Prefect flows) call `run_batch` or `process_document`; nothing
-about a document's way through lives anywhere else. A document that fails becomes one
-`failures` row with the stage and a reason, and the batch goes on.
+Both doors (the CLI and the Prefect flows) call `run_batch`, `reprocess` or, per document,
+`pipeline.document.process_document`; nothing about a document's way through lives anywhere
+else. A document that fails becomes one `failures` row with the stage and a reason, and the
+batch goes on.
 """
 from __future__ import annotations
 
-import bisect
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from extractors import EXTRACTOR_VERSION
 from pipeline import pages
-from pipeline.errors import DocumentError
-from pipeline.incremental import Plan, plan_ingest
-from pipeline.read import SUPPORTED_SUFFIXES, RawDocument
-from pipeline.repair import repair
+from pipeline.document import (  # noqa: F401 - re-exported: the per-document API lives in pipeline.document
+    PAGE_JOIN, DocumentResult, failed_result, failure_row, page_of, process_document, relative_path, repaired_text,
+)
+from pipeline.incremental import Plan, plan_ingest, plan_reprocess
+from pipeline.isolation import Limits, run_isolated
+from pipeline.redact import redact_rows
+from pipeline.sources import discover, refusal
+from pipeline.read import DEFAULT_ENGINE
 from pipeline.schema import REPAIR_STEPS
 from pipeline.store import Store
 
-PAGE_JOIN = "\n"
-
-
-@dataclass
-class DocumentResult:
-    source_path: str
-    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    failed: bool = False
-    doc_id: str | None = None
-    seconds: float = 0.0
-    from_pages: bool = False  # extracted from stored pages, the file was not read
-
-    @property
-    def n_decisions(self) -> int:
-        return len(self.rows.get("decisions", []))
+DEFAULT_LIMITS = Limits()
+# Imported by each isolated worker before it takes a document, so that no document's time
+# limit pays for loading the pipeline.
+_WORKER_PRELOAD = ("pipeline.run", "pipeline.document", "pipeline.assemble", "pipeline.read.pdf", "pipeline.read.text")
 
 
 @dataclass
@@ -82,130 +74,48 @@ class Summary:
         return out
 
 
-def discover(src: Path) -> list[Path]:
-    """Source files below `src` in a stable order; hidden files and other formats are left out."""
-    if src.is_file():
-        return [src]
-    if not src.is_dir():
-        raise FileNotFoundError(f"input folder {src} does not exist")
-    found = []
-    for path in src.rglob("*"):
-        rel = path.relative_to(src)
-        if any(part.startswith(".") for part in rel.parts):
-            continue
-        if path.suffix.lower() in SUPPORTED_SUFFIXES and (path.is_file() or path.is_symlink()):
-            found.append(path)
-    return sorted(found, key=lambda p: p.relative_to(src).as_posix())
-
-
-def _relative(path: Path, root: Path) -> str:
-    if root.is_file():
-        return path.name
-    return path.relative_to(root).as_posix()
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def failure_row(source_path: str, stage: str, reason: str, error_type: str, doc_id: str | None = None) -> dict[str, Any]:
-    return {
-        "doc_id": doc_id, "source_path": source_path, "stage": stage, "error_type": error_type,
-        "reason": reason, "extractor_version": EXTRACTOR_VERSION, "failed_at": _now(),
-    }
-
-
-def repaired_text(raw: RawDocument) -> tuple[str, list[int], dict[str, int]]:
-    """Repair page by page; return the joined text, each page's start offset and the counts."""
-    totals = dict.fromkeys(REPAIR_STEPS, 0)
-    texts, starts, offset = [], [], 0
-    for page in raw.pages:
-        text, counts = repair(page.text)
-        for name, n in counts.items():
-            totals[name] += n
-        starts.append(offset)
-        texts.append(text)
-        offset += len(text) + len(PAGE_JOIN)
-    return PAGE_JOIN.join(texts), starts, totals
-
-
-def page_of(offset: int, starts: list[int]) -> int:
-    return max(1, bisect.bisect_right(starts, offset))
-
-
-def process_document(path: Path, root: Path, engine: str = "pdfplumber",
-                     stored: pages.PagesRef | None = None) -> DocumentResult:
-    """Read (or take the `stored` pages), repair and extract one file; any DocumentError becomes a failures row."""
-    from pipeline.assemble import extract
-
-    started = time.perf_counter()
-    rel = _relative(path, root)
-    result = DocumentResult(rel)
-    stage = "read"
-    try:
-        raw, was_read = pages.obtain(path, engine, stored)
-        result.doc_id, result.from_pages = raw.doc_id, not was_read
-        stage = "repair"
-        text, starts, counts = repaired_text(raw)
-        stage = "extract"
-        ex = extract(text)
-    except DocumentError as exc:
-        result.failed = True
-        result.rows["failures"] = [failure_row(rel, exc.stage, exc.reason, type(exc).__name__, result.doc_id)]
-        result.seconds = time.perf_counter() - started
-        return result
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError, UnicodeError) as exc:
-        # A bug or an input no rule foresaw: record it against this document, keep the batch going.
-        result.failed = True
-        reason = f"internal error while at the {stage} stage: {type(exc).__name__}: {exc}; please report it with this file"
-        result.rows["failures"] = [failure_row(rel, stage, reason, type(exc).__name__, result.doc_id)]
-        result.seconds = time.perf_counter() - started
-        return result
-
-    doc_id = raw.doc_id
-    warnings = list(raw.warnings) + list(ex.warnings)
-    decisions = []
-    for d in ex.decisions:
-        row = dict(d)
-        row.update(
-            doc_id=doc_id, decision_id=f"{doc_id}:{d['ordinal']}", doc_type=ex.doc_type,
-            extractor_version=EXTRACTOR_VERSION,
-            page_start=page_of(d["char_start"], starts), page_end=page_of(max(d["char_start"], d["char_end"] - 1), starts),
-        )
-        decisions.append(row)
-    mentions = [dict(m, doc_id=doc_id, page=page_of(m["char_start"], starts)) for m in ex.mentions]
-    meetings = [dict(m, doc_id=doc_id, meeting_id=f"{doc_id}:meeting", extractor_version=EXTRACTOR_VERSION)
-                for m in ex.meetings]
-    votes = [dict(v, doc_id=doc_id, decision_id=f"{doc_id}:{v['ordinal']}", page=page_of(v["char_start"], starts),
-                  extractor_version=EXTRACTOR_VERSION) for v in ex.votes]
-    empty_text = not text.strip()
-    status = "partial" if warnings or empty_text else "ok"
-    if empty_text and not warnings:
-        warnings.append("the document has no text")
-    result.seconds = time.perf_counter() - started
-    document = {
-        "doc_id": doc_id, "source_path": rel, "file_size": raw.size, "doc_type": ex.doc_type,
-        "doc_type_rule": ex.doc_type_rule, "status": status, "warnings": warnings,
-        "organization": ex.organization, "n_pages": len(raw.pages), "n_chars": len(text),
-        "n_decisions": len(decisions), "engine": raw.engine, "encoding": raw.encoding,
-        "ocr_pages": raw.ocr_pages, "seconds": round(result.seconds, 4),
-        "extractor_version": EXTRACTOR_VERSION, "processed_at": _now(),
-        **{f"repair_{k}": v for k, v in counts.items()},
-    }
-    result.rows = {"documents": [document], "decisions": decisions, "meetings": meetings, "votes": votes,
-                   "mentions": mentions}
-    if was_read:
-        result.rows["pages"] = pages.page_rows(raw)
-    return result
-
-
 def _iter_results(paths: list[Path], root: Path, engine: str, workers: int,
-                  stored: Mapping[Path, pages.PagesRef] | None = None) -> Iterator[DocumentResult]:
+                  stored: Mapping[Path, pages.PagesRef] | None = None, limits: Limits = DEFAULT_LIMITS,
+                  isolate: bool = True, follow_symlinks: bool = False) -> Iterator[DocumentResult]:
+    """Each path's result, in path order.
+
+    A path `sources.refusal` turns down (a symlink out of the folder, a named pipe, an oversized
+    text) fails here without being opened. With `isolate` every other one is processed in a
+    worker process under `limits` (time, memory), so that no file can hang or exhaust the batch;
+    without it, in this process (or a plain process pool): for tests and library use only.
+    """
     stored = stored or {}
-    if workers <= 1 or len(paths) <= 1:
-        for path in paths:
-            yield process_document(path, root, engine, stored.get(path))
-        return
+    refused = {p: r for p in paths if p not in stored and (r := refusal(p, root, limits, follow_symlinks)) is not None}
+    todo = [p for p in paths if p not in refused]
+    if isolate:
+        results = _isolated(todo, root, engine, workers, stored, limits)
+    elif workers <= 1 or len(todo) <= 1:
+        results = (process_document(p, root, engine, stored.get(p)) for p in todo)
+    else:
+        results = _pooled(todo, root, engine, workers, stored)
+    for path in paths:
+        if path in refused:
+            error = refused[path]
+            yield failed_result(DocumentResult(relative_path(path, root)), error.stage, error.reason, "Refused",
+                          time.perf_counter())
+        else:
+            yield next(results)
+
+
+def _isolated(paths: list[Path], root: Path, engine: str, workers: int, stored: Mapping[Path, pages.PagesRef],
+              limits: Limits) -> Iterator[DocumentResult]:
+    tasks = [(p, root, engine, stored.get(p)) for p in paths]
+    for path, outcome in zip(paths, run_isolated(process_document, tasks, workers, limits, _WORKER_PRELOAD)):
+        if outcome.reason is None:
+            yield outcome.value
+        else:  # stopped (time limit), killed (memory, crash) or an error no one foresaw
+            stage = outcome.stage if outcome.stage in ("read", "repair", "extract") else "read"
+            yield failed_result(DocumentResult(relative_path(path, root)), stage, outcome.reason, outcome.error_type or "Error",
+                          time.perf_counter())
+
+
+def _pooled(paths: list[Path], root: Path, engine: str, workers: int,
+            stored: Mapping[Path, pages.PagesRef]) -> Iterator[DocumentResult]:
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -228,10 +138,16 @@ class Collector:
         self.pending: dict[str, list[dict[str, Any]]] = {}
         self.replaced: dict[str, set[str]] = {"doc_id": set(), "source_path": set(plan.stale_paths)}
         self.seen: set[str] = set()
+        self.hashes = {w.source_path: w.doc_id for w in plan.work if w.doc_id}
 
     def add(self, result: DocumentResult) -> None:
         summary = self.summary
         summary.documents += 1
+        if result.failed and result.doc_id is None and result.source_path in self.hashes:
+            # a file the reader rejected: its hash from the plan lets the next run skip it unchanged
+            result.doc_id = self.hashes[result.source_path]
+            for row in result.rows["failures"]:
+                row["doc_id"] = result.doc_id
         self.replaced["source_path"].add(result.source_path)
         if result.doc_id in self.seen and not result.failed:
             summary.duplicates += 1
@@ -255,8 +171,7 @@ class Collector:
             self.flush()
 
     def flush(self) -> None:
-        if self.pending or any(self.replaced.values()):
-            self.store.replace(self.pending, self.replaced)
+        self.store.replace(self.pending, self.replaced)  # with nothing pending: only makes empty tables readable
         self.pending.clear()
         self.replaced["doc_id"].clear()
         self.replaced["source_path"].clear()
@@ -272,14 +187,22 @@ class Collector:
         return self.summary
 
 
-def run_plan(plan: Plan, store: Store, engine: str = "pdfplumber", workers: int = 1,
+def run_plan(plan: Plan, store: Store, engine: str = DEFAULT_ENGINE, workers: int = 1,
              progress: Callable[[DocumentResult], None] | None = None, flush_every: int = 200,
-             prune: bool = False) -> Summary:
-    """Process a plan's work and write its rows; the caller holds `store.lock()`."""
+             prune: bool = False, limits: Limits = DEFAULT_LIMITS, isolate: bool = True,
+             follow_symlinks: bool = False, redact_contacts: bool = False) -> Summary:
+    """Process a plan's work and write its rows; the caller holds `store.lock()`.
+
+    `limits`, `isolate` and `follow_symlinks` are `_iter_results`'; `redact_contacts` masks
+    e-mail addresses and phone numbers in the text columns before anything is written.
+    """
     started = time.perf_counter()
     collector = Collector(store, plan, flush_every)
     stored = {w.path: w.stored for w in plan.work if w.stored}
-    for result in _iter_results([w.path for w in plan.work], plan.root, engine, workers, stored):
+    for result in _iter_results([w.path for w in plan.work], plan.root, engine, workers, stored,
+                                limits, isolate, follow_symlinks):
+        if redact_contacts:
+            redact_rows(result.rows)
         collector.add(result)
         if progress:
             progress(result)
@@ -288,30 +211,88 @@ def run_plan(plan: Plan, store: Store, engine: str = "pdfplumber", workers: int 
     return summary
 
 
+def plan_batch(src: Path, store: Store, engine: str = DEFAULT_ENGINE, force: bool = False,
+               limits: Limits = DEFAULT_LIMITS, follow_symlinks: bool = False) -> Plan:
+    """The plan of an ingest run over `src` (`pipeline.incremental`); the caller holds the lock.
+
+    Files that will be refused are not even hashed: a named pipe would block, a symlink out of
+    the folder would be read.
+    """
+    paths = discover(src, follow_symlinks)
+    unread = {p for p in paths if refusal(p, src, limits, follow_symlinks) is not None}
+    return plan_ingest(src, paths, store, engine, force=force, unread=unread)
+
+
+def process_here(path: Path, root: Path, engine: str = DEFAULT_ENGINE, stored: pages.PagesRef | None = None,
+                 limits: Limits = DEFAULT_LIMITS, follow_symlinks: bool = False) -> DocumentResult:
+    """One document in this process, refused where `run_batch` would refuse it.
+
+    For task runners that bring their own worker processes (the Dask flow): no time limit or
+    memory cap of ours applies here.
+    """
+    refs = {path: stored} if stored else None
+    return next(_iter_results([path], root, engine, 1, refs, limits, False, follow_symlinks))
+
+
 def run_batch(
     src: Path,
     out: Path,
-    engine: str = "pdfplumber",
+    engine: str = DEFAULT_ENGINE,
     workers: int = 1,
     progress: Callable[[DocumentResult], None] | None = None,
     flush_every: int = 200,
     force: bool = False,
     prune: bool = False,
     on_plan: Callable[[Plan], None] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    isolate: bool = True,
+    follow_symlinks: bool = False,
+    redact_contacts: bool = False,
 ) -> Summary:
     """Process the files below `src` that are new or changed since the last run into `out`.
 
     What counts as changed is `pipeline.incremental`'s plan; `force` processes every file,
     `prune` deletes the rows of files gone from `src`. Holds the output folder's lock.
+    Each document runs in a worker process under `limits` unless `isolate` is False (see
+    `_iter_results`); nothing is written outside `out`.
     """
     started = time.perf_counter()
-    src, out = Path(src), Path(out)
-    paths = discover(src)
+    src, out = Path(src), Path(out).resolve()
     store = Store(out)
     with store.lock():
-        plan = plan_ingest(src, paths, store, engine, force=force)
+        plan = plan_batch(src, store, engine, force, limits, follow_symlinks)
         if on_plan:
             on_plan(plan)
-        summary = run_plan(plan, store, engine, workers, progress, flush_every, prune)
+        summary = run_plan(plan, store, engine, workers, progress, flush_every, prune, limits, isolate,
+                           follow_symlinks, redact_contacts)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def reprocess(
+    out: Path,
+    src: Path | None = None,
+    engine: str = DEFAULT_ENGINE,
+    workers: int = 1,
+    since: datetime | None = None,
+    only_failed: bool = False,
+    doc_ids: list[str] | None = None,
+    progress: Callable[[DocumentResult], None] | None = None,
+    on_plan: Callable[[Plan], None] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    isolate: bool = True,
+) -> Summary:
+    """Extract documents already in `out` again, from their stored pages (else from `src`).
+
+    The selection is `pipeline.incremental.plan_reprocess`'s; holds the output folder's lock.
+    `limits` and `isolate` as for `run_batch`.
+    """
+    started = time.perf_counter()
+    store = Store(Path(out))
+    with store.lock():
+        plan = plan_reprocess(store, Path(src) if src else None, engine, since, only_failed, doc_ids)
+        if on_plan:
+            on_plan(plan)
+        summary = run_plan(plan, store, engine, workers, progress, limits=limits, isolate=isolate)
     summary.seconds = time.perf_counter() - started
     return summary

@@ -18,7 +18,7 @@ from extractors import diary_ids
 from extractors import headings as headings_mod
 from extractors.headings import Heading
 from extractors.sections import Marker, find_markers
-from pipeline.nlp import make_doc
+from pipeline.nlp import doc_text, make_doc
 
 _BLANK_OR_CHROME = re.compile(r"^[\s\-–_#*=]*$")
 _TITLE_MAX_CONT = 70
@@ -171,7 +171,7 @@ def _front_title(text: str, start: int, end: int, stop: set[int], marker_lines: 
 
 
 def segment(doc: Doc) -> Segmentation:
-    text = doc.text
+    text = doc_text(doc)
     markers = [m for m in find_markers(text) if not m.toc]
     heads = headings_mod.find(doc)
     head_lines = {text.rfind("\n", 0, h.start) + 1 for h in heads}

@@ -38,6 +38,10 @@ _TMP_PREFIX = ".tmp-"
 # Stored pages are read back one document at a time: small row groups let a lookup by doc_id
 # skip the rest of the shard through the row-group statistics.
 _ROW_GROUP_ROWS = {"pages": 256}
+# mkstemp makes files only their owner can read; tables get the usual umask-based mode instead.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+_FILE_MODE = 0o666 & ~_UMASK
 
 
 class OutputLocked(RuntimeError):
@@ -67,6 +71,7 @@ def _write_temp(arrow: pa.Table, folder: Path, row_group_size: int | None = None
     fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=".parquet", dir=folder)
     os.close(fd)
     try:
+        os.chmod(tmp, _FILE_MODE)
         pq.write_table(arrow, tmp, compression="zstd", row_group_size=row_group_size)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

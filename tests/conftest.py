@@ -41,3 +41,12 @@ def seeds_output(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("seeds-out")
     run_batch(SEEDS, out)
     return out
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 - yields prefect_server.Server
+    """One real `prefect server start` (own PREFECT_HOME, free loopback port) shared by the slow tests."""
+    from prefect_server import running_server
+
+    with running_server(tmp_path_factory.mktemp("prefect-home")) as server:
+        yield server

@@ -121,6 +121,22 @@ def test_header_first_seen_on_page_two_is_kept_there_only() -> None:
     assert texts[2:] == ["Asia 3", "Asia 4", "Asia 5"]
 
 
+def test_repeated_body_line_below_the_body_is_kept() -> None:
+    """Two items start at the top of a page at the same height: their "Dnro" rows repeat there, but
+    they sit below a line of the body, so they are not chrome."""
+    pages = []
+    for n, first in ((1, "§ 203 Talousarvion muutos"), (2, None), (3, "§ 206 Tontin myynti")):
+        lines = [_synthetic_line(f"KUNTA PÖYTÄKIRJA 2/2025 {n} (3)", 40, n)]
+        if first:
+            lines += [_synthetic_line(first, 95, n), _synthetic_line(f"Dnro {n}2/02.02.02/2025", 110, n)]
+        lines += [_synthetic_line(f"Asia {n}", 400, n), _synthetic_line("Tarkastajat ____ ____", 800, n)]
+        pages.append(layout.PageLines(n, 842, lines))
+    texts = [layout.render_page(lines, []) for lines in layout.drop_chrome(pages)]
+    assert texts[0] == "KUNTA PÖYTÄKIRJA 2/2025 1 (3)\n\n§ 203 Talousarvion muutos\nDnro 12/02.02.02/2025\n\nAsia 1"
+    assert texts[1] == "Asia 2"
+    assert texts[2] == "§ 206 Tontin myynti\nDnro 32/02.02.02/2025\n\nAsia 3"
+
+
 def _band_texts(page: pdfplumber.page.Page, top: float, bottom: float) -> tuple[list[str], list[str]]:
     head = page.crop((0, 0, page.width, top)).extract_text() or ""
     foot = page.crop((0, page.height - bottom, page.width, page.height)).extract_text() or ""
@@ -220,6 +236,49 @@ def test_engines_agree(name: str) -> None:
     plumber = [collapse(t) for t in pages_of(name, "pdfplumber")]
     pdfium = [collapse(t) for t in pages_of(name, "pypdfium2")]
     assert plumber == pdfium
+
+
+# --------------------------------------------------------------------------- items across pages
+
+_NOSPACE = re.compile(r"[\s\-\u00ad]")
+
+
+def _squeeze(text: str) -> str:
+    """Without white space and hyphens: a string found across line breaks and line-end hyphens."""
+    return _NOSPACE.sub("", text)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_items_across_pages_have_their_pages(engine: str) -> None:
+    """page_start/page_end of a decision and `page` of its mentions, for items that run across a
+    page break; the expected pages come from pdfplumber's own page texts, not from our reader."""
+    from pipeline.run import process_document
+
+    with pdfplumber.open(DEV / DEV13) as pdf:
+        plain = [_squeeze(page.extract_text() or "") for page in pdf.pages]
+
+    def pages_with(needle: str, start: int = 1) -> list[int]:
+        return [n for n, text in enumerate(plain, start=1) if n >= start and _squeeze(needle) in text]
+
+    result = process_document(DEV / DEV13, DEV, engine)
+    rows = {d["section"]: d for d in result.rows["decisions"]}
+    mentions = {(m["decision_ordinal"], m["field"]): m for m in result.rows["mentions"]}
+    crossing = 0
+    for g in gold(DEV13)["decisions"]:
+        if g["section"] not in (183, 184, 186):  # § 183 and § 186 end on the next page, § 184's proposal spans two
+            continue
+        proposal_first = pages_with(g["proposal"][:40])[0]
+        heading = max(n for n in pages_with(g["title"][:40]) if n <= proposal_first)  # not the agenda's line
+        proposal_last = pages_with(g["proposal"][-40:], proposal_first)[0]
+        decision = pages_with(g["decision"], proposal_last)[0]
+        row = rows[g["section"]]
+        assert (row["page_start"], row["page_end"]) == (heading, decision), f"§ {g['section']}"
+        ordinal = row["ordinal"]
+        assert mentions[(ordinal, "title")]["page"] == heading
+        assert mentions[(ordinal, "proposal")]["page"] == proposal_first
+        assert mentions[(ordinal, "decision")]["page"] == decision
+        crossing += row["page_start"] != row["page_end"]
+    assert crossing == 3
 
 
 # --------------------------------------------------------------------------- bold headings

@@ -3,8 +3,9 @@
 Each engine only turns a page into positioned characters (`layout.Char`); `pipeline.layout`
 then builds lines, drops running headers and footers, splits label columns and renders the
 text, so both engines give the same pages. pdfplumber is the careful path (~30 pages/s);
-pypdfium2 (already a pdfplumber dependency) is several times faster and reads the same
-geometry and font names through pdfium's raw text API.
+pypdfium2 (already a pdfplumber dependency, the default) reads the same geometry and font names
+through pdfium's raw text API, a few C calls per word, at ~400 pages/s. A page with no text
+layer is read by OCR (`pipeline.read.ocr`) and goes through the same layout step.
 
 Pages are closed after use: pdfplumber otherwise keeps ~5 MB per page until the file closes.
 """
@@ -12,20 +13,18 @@ from __future__ import annotations
 
 import ctypes
 import io
+import re
 import zlib
 from collections.abc import Callable, Iterator
+from types import ModuleType
 
-import pdfplumber
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
-from pdfminer.pdfdocument import PDFPasswordIncorrect
-from pdfminer.psexceptions import PSEOF, PSException
-from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
 
 from pipeline import layout
 from pipeline.errors import ReadError
 from pipeline.layout import Char, PageLines
-from pipeline.read import ENGINES, Page
+from pipeline.read import DEFAULT_ENGINE, ENGINES, Page, ocr
 
 # One page as an engine hands it over: width, height, characters.
 RawPage = tuple[float, float, list[Char]]
@@ -35,14 +34,28 @@ _PASSWORD = ("the PDF is encrypted with a password; decrypt it "
 _NOT_PDF = ("not a PDF: the file does not start with %PDF- "
             "(it may be an HTML page or another format named .pdf)")
 _TRUNCATED = "the PDF is truncated (no %%EOF end marker); download the file again"
-# pdfium marks a hyphen it sees at a line end with these; the PDF itself has a plain "-".
-_PDFIUM_HYPHENS = {0x02: "-", 0xFFFE: "-"}
-# FPDFText_GetTextObject with an integer (address) result: pypdfium2's binding returns a ctypes
-# pointer, and casting that for every character costs more than the call itself. A private
-# prototype of the same C function leaves pypdfium2's own binding untouched.
-_text_object_address = ctypes.CFUNCTYPE(ctypes.c_void_p, *pdfium_c.FPDFText_GetTextObject.argtypes)(
-    ctypes.cast(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p).value
-)
+# pdfium marks a hyphen it sees at a line end with U+0002 or U+FFFE (the PDF itself has a plain
+# "-"); other control characters are white space.
+_PDFIUM_TRANSLATE = {**{c: " " for c in range(0x20)}, 0x02: "-", 0xFFFE: "-"}
+_RUN = re.compile(r"\S+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _raw_prototype(fn: object, restype: type | None, *argtypes: type) -> Callable[..., object]:
+    """The same C function with plain address arguments and result.
+
+    pypdfium2's bindings take and return typed pointers; converting those costs more than the
+    call itself, and these run a few times per word. A private prototype leaves pypdfium2's own
+    bindings untouched.
+    """
+    return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(fn, ctypes.c_void_p).value)
+
+
+_TEXT_OBJECT = _raw_prototype(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)
+_LOOSE_BOX = _raw_prototype(pdfium_c.FPDFText_GetLooseCharBox, ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
+                            ctypes.c_void_p)
+# pdfium renamed FPDFFont_GetFontName to FPDFFont_GetBaseFontName (pypdfium2 4.x has the old one).
+_FONT_NAME = getattr(pdfium_c, "FPDFFont_GetBaseFontName", None) or pdfium_c.FPDFFont_GetFontName
 
 
 def _is_pdf(data: bytes) -> bool:
@@ -63,6 +76,10 @@ def _plumber_reason(exc: BaseException, data: bytes) -> str:
     PDFPasswordIncorrect has an empty message, and a cut-off file shows as PSEOF or as
     "No /Root object", so the reason is written here rather than passed on.
     """
+    from pdfminer.pdfdocument import PDFPasswordIncorrect
+    from pdfminer.psexceptions import PSEOF
+    from pdfplumber.utils.exceptions import PdfminerException
+
     cause = exc
     if isinstance(exc, PdfminerException):
         cause = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc.__context__ or exc
@@ -76,7 +93,21 @@ def _plumber_reason(exc: BaseException, data: bytes) -> str:
 # --------------------------------------------------------------------------- pdfplumber
 
 
-def _plumber_pages(data: bytes) -> Iterator[RawPage]:
+def _plumber_pages(data: bytes) -> list[RawPage]:
+    """pdfplumber is imported here: the default engine never needs pdfminer (~70 ms of every start)."""
+    import pdfplumber
+    from pdfminer.psexceptions import PSException
+    from pdfplumber.utils.exceptions import MalformedPDFException, PdfminerException
+
+    try:
+        return list(_plumber_chars(pdfplumber, data))
+    except (PdfminerException, PSException) as exc:
+        raise ReadError(_plumber_reason(exc, data)) from exc
+    except MalformedPDFException as exc:
+        raise ReadError(_damaged(f"{type(exc).__name__}: {exc}")) from exc
+
+
+def _plumber_chars(pdfplumber: ModuleType, data: bytes) -> Iterator[RawPage]:
     with pdfplumber.open(io.BytesIO(data)) as pdf:
         for page in pdf.pages:
             try:
@@ -94,62 +125,126 @@ def _plumber_pages(data: bytes) -> Iterator[RawPage]:
 # --------------------------------------------------------------------------- pypdfium2
 
 
-def _font_name_fn() -> Callable[..., int]:
-    """pdfium renamed FPDFFont_GetFontName to FPDFFont_GetBaseFontName (pypdfium2 4.x has the old one)."""
-    return getattr(pdfium_c, "FPDFFont_GetBaseFontName", None) or pdfium_c.FPDFFont_GetFontName
+def _combine_surrogates(text: str) -> str:
+    """pdfium counts a character beyond the BMP (U+10019F ...) as two UTF-16 halves."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
-def _pdfium_chars(textpage: pdfium.PdfTextPage, page_top: float) -> list[Char]:
-    """Characters with their loose (font-box) boxes, read through pdfium's raw API.
+class _RunReader:
+    """Glyph runs of one text page through pdfium's raw API, a few C calls per word.
 
-    Bold, size and uprightness are looked up once per text object (a run in one font), so the
-    per-character cost stays at three C calls. Generated characters (the spaces and line
-    breaks pdfium inserts) have no text object and are skipped: the layout decides spacing.
+    The page text comes in one call; each run of non-space characters that belongs to one text
+    object (one font, one baseline) becomes one `Char` from the boxes of its first and last
+    glyph. A run spanning text objects (a bold prefix glued to regular text, a word drawn
+    glyph by glyph) is read glyph by glyph. Generated characters (the spaces and line breaks
+    pdfium inserts) have no text object: they only end runs, and the layout decides spacing
+    from the geometry, as it does for pdfplumber; a real space character becomes a break.
     """
-    raw = textpage.raw
-    rect = pdfium_c.FS_RECTF()
-    name = ctypes.create_string_buffer(256)
-    objects: dict[int, tuple[bool, float, bool]] = {}
-    chars: list[Char] = []
-    pending_high = 0
-    object_of, unicode_of = _text_object_address, pdfium_c.FPDFText_GetUnicode
-    box_of = pdfium_c.FPDFText_GetLooseCharBox
-    font_name_of = _font_name_fn()
-    for i in range(pdfium_c.FPDFText_CountChars(raw)):
-        key = object_of(raw, i)
-        if not key:
-            continue
-        info = objects.get(key)
-        if info is None:
+
+    def __init__(self, textpage: pdfium.PdfTextPage, page_top: float) -> None:
+        self.textpage = textpage.raw  # the typed handle, for pypdfium2's own bindings
+        self.raw = ctypes.cast(textpage.raw, ctypes.c_void_p).value  # the address, for the prototypes
+        self.top = page_top
+        self.rect = pdfium_c.FS_RECTF()
+        self.rect_ptr = ctypes.addressof(self.rect)
+        self.objects: dict[int, tuple[bool, float, bool]] = {}
+        self.name = ctypes.create_string_buffer(256)
+
+    def info(self, key: int, index: int) -> tuple[bool, float, bool]:
+        """(bold, size, upright) of a text object, looked up once per object."""
+        found = self.objects.get(key)
+        if found is None:
             font = pdfium_c.FPDFTextObj_GetFont(ctypes.cast(key, pdfium_c.FPDF_PAGEOBJECT))
-            n = font_name_of(font, name, len(name)) if font else 0
-            fontname = name.value.decode("latin-1", "replace") if n else ""
-            angle = pdfium_c.FPDFText_GetCharAngle(raw, i)
+            n = _FONT_NAME(font, self.name, len(self.name)) if font else 0
+            fontname = self.name.value.decode("latin-1", "replace") if n else ""
+            angle = pdfium_c.FPDFText_GetCharAngle(self.textpage, index)
             upright = angle < 0.01 or abs(angle - 6.283185) < 0.01
-            info = objects[key] = (layout.is_bold_font(fontname), pdfium_c.FPDFText_GetFontSize(raw, i), upright)
-        bold, size, upright = info
+            size = pdfium_c.FPDFText_GetFontSize(self.textpage, index)
+            found = self.objects[key] = (layout.is_bold_font(fontname), size, upright)
+        return found
+
+    def box(self, index: int) -> tuple[float, float, float] | None:
+        """(left, right, bottom) of a glyph, bottom measured down from the page top."""
+        if not _LOOSE_BOX(self.raw, index, self.rect_ptr):
+            return None
+        rect = self.rect
+        return rect.left, rect.right, self.top - rect.bottom
+
+    def char(self, text: str, key: int, first: int, last: int, glyphs: int) -> Char | None:
+        bold, size, upright = self.info(key, first)
         if not upright:
-            continue
-        code = unicode_of(raw, i)
-        if 0xD800 <= code <= 0xDBFF:  # first half of a character beyond the BMP (U+10019F ...)
-            pending_high = code
-            continue
-        if 0xDC00 <= code <= 0xDFFF and pending_high:
-            text = chr(0x10000 + ((pending_high - 0xD800) << 10) + (code - 0xDC00))
-            pending_high = 0
-        elif code in _PDFIUM_HYPHENS:
-            text = _PDFIUM_HYPHENS[code]
-        elif code < 0x20:
-            text = " "
-        else:
-            text = chr(code)
-        if not box_of(raw, i, rect):
-            continue
-        bottom = page_top - rect.bottom
+            return None
+        a = self.box(first)
+        b = a if last == first else self.box(last)
+        if a is None or b is None:
+            return None
         # pdfplumber's box is `size` high from baseline+descent; pdfium's loose box is the font's
         # (taller for Ä, Ö). Using pdfplumber's convention keeps both engines' geometry the same.
-        chars.append(Char(text, rect.left, rect.right, bottom - size, bottom, bold, size))
-    return chars
+        return Char(text, a[0], b[1], a[2] - size, a[2], bold, size, glyphs)
+
+    def glyph_by_glyph(self, text: str, start: int, out: list[Char]) -> None:
+        """A run whose glyphs belong to several text objects (or none): one Char per object."""
+        object_of = _TEXT_OBJECT
+        i, end = 0, len(text)
+        while i < end:
+            key = object_of(self.raw, start + i)
+            j = i + 1
+            while j < end and object_of(self.raw, start + j) == key:
+                j += 1
+            if key:
+                piece = text[i:j]
+                if _SURROGATE.search(piece):
+                    piece = _combine_surrogates(piece)
+                ch = self.char(piece, key, start + i, start + j - 1, len(piece))
+                if ch is not None:
+                    out.append(ch)
+            i = j
+
+    def runs(self) -> list[Char]:
+        """The page's runs; the common case (a run in one text object) is inlined: it is most of the cost."""
+        raw, object_of, objects, box_of, rect_ptr = self.raw, _TEXT_OBJECT, self.objects, _LOOSE_BOX, self.rect_ptr
+        rect, top = self.rect, self.top
+        count = pdfium_c.FPDFText_CountChars(self.textpage)
+        if count <= 0:
+            return []
+        buf = (ctypes.c_ushort * (count + 1))()
+        pdfium_c.FPDFText_GetText(self.textpage, 0, count, buf)
+        text = "".join(map(chr, buf[:count])).translate(_PDFIUM_TRANSLATE)
+        surrogates = _SURROGATE.search(text) is not None
+        out: list[Char] = []
+        gap_start, last_key = 0, 0
+        for m in _RUN.finditer(text):
+            s, e = m.span()
+            j = gap_start
+            while j < s:  # a real space character (one with a text object) breaks words
+                key = object_of(raw, j)
+                if key:
+                    if key == last_key:  # in the previous run's font run: it ends a word there
+                        out[-1].space_after = True
+                    elif self.info(key, j)[2] and (a := self.box(j)) is not None:
+                        size = self.info(key, j)[1]
+                        out.append(Char(" ", a[0], a[1], a[2] - size, a[2], False, size))
+                    break
+                j += 1
+            gap_start = e
+            key = object_of(raw, s)
+            run = m.group()
+            last_key = 0
+            if not key or (e - s > 1 and object_of(raw, e - 1) != key) or (surrogates and _SURROGATE.search(run)):
+                self.glyph_by_glyph(run, s, out)
+                continue
+            info = objects.get(key) or self.info(key, s)
+            if not info[2] or not box_of(raw, s, rect_ptr):
+                continue
+            x0, bottom = rect.left, top - rect.bottom
+            if e - s > 1 and not box_of(raw, e - 1, rect_ptr):
+                continue
+            size = info[1]
+            # pdfplumber's box is `size` high from baseline+descent; pdfium's loose box is the font's
+            # (taller for Ä, Ö). Using pdfplumber's convention keeps both engines' geometry the same.
+            out.append(Char(run, x0, rect.right, bottom - size, bottom, info[0], size, e - s))
+            last_key = key
+        return out
 
 
 def _pdfium_pages(data: bytes) -> Iterator[RawPage]:
@@ -163,7 +258,7 @@ def _pdfium_pages(data: bytes) -> Iterator[RawPage]:
                 width, height = right - left, top - bottom
                 textpage = page.get_textpage()
                 try:
-                    chars = _pdfium_chars(textpage, top)
+                    chars = _RunReader(textpage, top).runs()
                 finally:
                     textpage.close()
             finally:
@@ -191,30 +286,59 @@ def _raw_pages(data: bytes, engine: str) -> list[RawPage]:
     """All pages as characters; every engine failure becomes a ReadError a person can act on."""
     try:
         if engine == "pdfplumber":
-            return list(_plumber_pages(data))
+            return _plumber_pages(data)
         return list(_pdfium_pages(data))
-    except (PdfminerException, PSException) as exc:
-        raise ReadError(_plumber_reason(exc, data)) from exc
     except pdfium.PdfiumError as exc:
         raise ReadError(_pdfium_reason(exc, data)) from exc
-    except (MalformedPDFException, ValueError, KeyError, TypeError, AttributeError, IndexError, zlib.error) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError, zlib.error) as exc:
         # pdfminer lets these through from broken objects and streams
         raise ReadError(_damaged(f"{type(exc).__name__}: {exc}")) from exc
 
 
-def read_pdf(data: bytes, engine: str = "pdfplumber") -> tuple[list[Page], list[str]]:
-    """Page texts of a PDF with running headers/footers removed and label columns split."""
+def _ocr(data: bytes, raw: list[RawPage]) -> tuple[set[int], list[str]]:
+    """OCR the pages without a text layer in place; return their indexes and any warnings."""
+    empty = [i for i, (_, _, chars) in enumerate(raw) if not any(not c.text.isspace() for c in chars)]
+    if not empty:
+        return set(), []
+    done: set[int] = set()
+    warnings: list[str] = []
+    pdf = pdfium.PdfDocument(data)
+    try:
+        empty = [i for i in empty if ocr.has_marks(pdf, i)]  # a blank page has nothing to read
+        reason = ocr.unavailable() if empty else None
+        if reason is not None:
+            numbers = ", ".join(str(i + 1) for i in empty)
+            pages_are = f"page {numbers} has" if len(empty) == 1 else f"pages {numbers} have"
+            return set(), [f"{pages_are} no text layer and OCR is not available ({reason}): {ocr.INSTALL}"]
+        for i in empty:
+            try:
+                chars = ocr.ocr_page(pdf, i)
+            except ocr.OcrError as exc:
+                warnings.append(f"page {i + 1} has no text layer and OCR failed: {exc}")
+                continue
+            width, height, _ = raw[i]
+            raw[i] = (width, height, chars)
+            done.add(i)
+    finally:
+        pdf.close()
+    return done, warnings
+
+
+def read_pdf(data: bytes, engine: str = DEFAULT_ENGINE) -> tuple[list[Page], list[str]]:
+    """Page texts of a PDF with running headers/footers removed and label columns split.
+
+    Pages without a text layer are read by OCR (tesseract, Finnish) and marked `Page.ocr`.
+    """
     if engine not in ENGINES:
         raise ReadError(f"unknown PDF engine {engine!r}; use one of {', '.join(ENGINES)}")
     if not _is_pdf(data):
         raise ReadError(_NOT_PDF)
     raw = _raw_pages(data, engine)
+    scanned, warnings = _ocr(data, raw)
     pages = [PageLines(n, height, layout.lines_from_chars(chars, n))
              for n, (_, height, chars) in enumerate(raw, start=1)]
     texts = layout.layout_pages(pages)
-    warnings: list[str] = []
     if not pages:
         warnings.append("the PDF has no pages")
-    elif not any(t.strip() for t in texts):
-        warnings.append("no page has a text layer (scanned PDF?) and OCR is not available")
-    return [Page(n, text) for n, text in enumerate(texts, start=1)], warnings
+    return [Page(n, ocr.fix_section_signs(text) if n - 1 in scanned else text, n - 1 in scanned)
+            for n, text in enumerate(texts, start=1)], warnings

@@ -23,6 +23,17 @@ _LEGACY = ("cp1252", "iso8859_15", "iso8859_1")
 _MAX_CONTROL_SHARE = 0.01
 
 
+def _damaged_utf8(data: bytes) -> bool:
+    """UTF-8 with a few broken sequences (a cut or a bad copy), not a legacy encoding.
+
+    Read as windows-1252 such a file would turn every ä into mojibake; a legacy file, read as
+    UTF-8, has hardly a valid multi-byte sequence. So: ten valid non-ASCII characters per bad one.
+    """
+    text = data[:200_000].decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    return bad > 0 and sum(ch > "\x7f" for ch in text) - bad >= 10 * bad
+
+
 def detect_encoding(data: bytes) -> str:
     for bom, name in _BOMS:
         if data.startswith(bom):
@@ -32,6 +43,8 @@ def detect_encoding(data: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
+    if _damaged_utf8(data):
+        return "utf-8"
     best = from_bytes(data[:200_000], cp_isolation=list(_LEGACY)).best()
     if best is not None:
         return codecs.lookup(best.encoding).name
@@ -49,8 +62,13 @@ def detect_encoding(data: bytes) -> str:
 
 def read_text(data: bytes) -> tuple[list[Page], str, list[str]]:
     encoding = detect_encoding(data)
-    text = data.decode(encoding, errors="replace")
     warnings = []
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        text = data.decode(encoding, errors="replace")
+        warnings.append(f"{text.count(chr(0xFFFD))} damaged byte sequence(s) are not valid {encoding} and were "
+                        "replaced by U+FFFD; the rest of the text was read")
     if "\x00" in text:
         text = text.replace("\x00", "")
         warnings.append("NUL bytes removed from the text")

@@ -1,0 +1,156 @@
+"""One document end to end: read (or take stored pages) → repair → extract → rows.
+
+`process_document` is the unit every door runs, in a worker process or in this one; whatever goes
+wrong with one document becomes its failures row here, with the stage and a reason.
+"""
+from __future__ import annotations
+
+import bisect
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from extractors import EXTRACTOR_VERSION
+from pipeline import pages
+from pipeline.errors import DocumentError
+from pipeline.isolation import caused_by_memory, memory_reason
+from pipeline.read import DEFAULT_ENGINE, RawDocument
+from pipeline.repair import repair
+from pipeline.schema import REPAIR_STEPS
+
+PAGE_JOIN = "\n"
+
+
+@dataclass
+class DocumentResult:
+    source_path: str
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    failed: bool = False
+    doc_id: str | None = None
+    seconds: float = 0.0
+    from_pages: bool = False  # extracted from stored pages, the file was not read
+
+    @property
+    def n_decisions(self) -> int:
+        return len(self.rows.get("decisions", []))
+
+
+def relative_path(path: Path, root: Path) -> str:
+    if root.is_file():
+        return path.name
+    return path.relative_to(root).as_posix()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def failure_row(source_path: str, stage: str, reason: str, error_type: str, doc_id: str | None = None) -> dict[str, Any]:
+    return {
+        "doc_id": doc_id, "source_path": source_path, "stage": stage, "error_type": error_type,
+        "reason": reason, "extractor_version": EXTRACTOR_VERSION, "failed_at": _now(),
+    }
+
+
+def repaired_text(raw: RawDocument) -> tuple[str, list[int], dict[str, int]]:
+    """Repair page by page; return the joined text, each page's start offset and the counts."""
+    totals = dict.fromkeys(REPAIR_STEPS, 0)
+    texts, starts, offset = [], [], 0
+    for page in raw.pages:
+        text, counts = repair(page.text)
+        for name, n in counts.items():
+            totals[name] += n
+        starts.append(offset)
+        texts.append(text)
+        offset += len(text) + len(PAGE_JOIN)
+    return PAGE_JOIN.join(texts), starts, totals
+
+
+def page_of(offset: int, starts: list[int]) -> int:
+    return max(1, bisect.bisect_right(starts, offset))
+
+
+def failed_result(result: DocumentResult, stage: str, reason: str, error_type: str, started: float) -> DocumentResult:
+    result.failed = True
+    result.rows["failures"] = [failure_row(result.source_path, stage, reason, error_type, result.doc_id)]
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def process_document(path: Path, root: Path, engine: str = DEFAULT_ENGINE,
+                     stored: pages.PagesRef | None = None,
+                     on_stage: Callable[[str], None] | None = None) -> DocumentResult:
+    """Read (or take the `stored` pages), repair and extract one file; any DocumentError becomes a failures row.
+
+    `on_stage` hears each stage as it begins: an isolated worker passes it on, so a document
+    stopped for its time limit is recorded with the stage it was in.
+    """
+    from pipeline.assemble import extract
+
+    started = time.perf_counter()
+    rel = relative_path(path, root)
+    result = DocumentResult(rel)
+    stage = "read"
+    report = on_stage or (lambda _stage: None)
+    try:
+        report(stage)
+        raw, was_read = pages.obtain(path, engine, stored)
+        result.doc_id, result.from_pages = raw.doc_id, not was_read
+        stage = "repair"
+        report(stage)
+        text, starts, counts = repaired_text(raw)
+        stage = "extract"
+        report(stage)
+        ex = extract(text)
+    except DocumentError as exc:
+        if caused_by_memory(exc):
+            return failed_result(result, exc.stage, memory_reason(), "MemoryError", started)
+        return failed_result(result, exc.stage, exc.reason, type(exc).__name__, started)
+    except MemoryError:
+        return failed_result(result, stage, memory_reason(), "MemoryError", started)
+    except RecursionError:
+        return failed_result(result, stage, f"the file nests its content too deeply to be processed (at the {stage} "
+                       "stage); it is probably damaged or built to break readers", "RecursionError", started)
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError, UnicodeError) as exc:
+        # A bug or an input no rule foresaw: record it against this document, keep the batch going.
+        reason = f"internal error while at the {stage} stage: {type(exc).__name__}: {exc}; please report it with this file"
+        return failed_result(result, stage, reason, type(exc).__name__, started)
+
+    doc_id = raw.doc_id
+    warnings = list(raw.warnings) + list(ex.warnings)
+    decisions = []
+    for d in ex.decisions:
+        row = dict(d)
+        row.update(
+            doc_id=doc_id, decision_id=f"{doc_id}:{d['ordinal']}", doc_type=ex.doc_type,
+            extractor_version=EXTRACTOR_VERSION,
+            page_start=page_of(d["char_start"], starts), page_end=page_of(max(d["char_start"], d["char_end"] - 1), starts),
+        )
+        decisions.append(row)
+    mentions = [dict(m, doc_id=doc_id, page=page_of(m["char_start"], starts)) for m in ex.mentions]
+    meetings = [dict(m, doc_id=doc_id, meeting_id=f"{doc_id}:meeting", extractor_version=EXTRACTOR_VERSION)
+                for m in ex.meetings]
+    votes = [dict(v, doc_id=doc_id, decision_id=f"{doc_id}:{v['ordinal']}", page=page_of(v["char_start"], starts),
+                  extractor_version=EXTRACTOR_VERSION) for v in ex.votes]
+    empty_text = not text.strip()
+    status = "partial" if warnings or empty_text else "ok"
+    if empty_text and not warnings:
+        warnings.append("the document has no text")
+    result.seconds = time.perf_counter() - started
+    document = {
+        "doc_id": doc_id, "source_path": rel, "file_size": raw.size, "doc_type": ex.doc_type,
+        "doc_type_rule": ex.doc_type_rule, "status": status, "warnings": warnings,
+        "organization": ex.organization, "n_pages": len(raw.pages), "n_chars": len(text),
+        "n_decisions": len(decisions), "engine": raw.engine, "encoding": raw.encoding,
+        "ocr_pages": raw.ocr_pages, "seconds": round(result.seconds, 4),
+        "extractor_version": EXTRACTOR_VERSION, "processed_at": _now(),
+        **{f"repair_{k}": v for k, v in counts.items()},
+    }
+    result.rows = {"documents": [document], "decisions": decisions, "meetings": meetings, "votes": votes,
+                   "mentions": mentions}
+    if was_read:
+        result.rows["pages"] = pages.page_rows(raw)
+    return result

@@ -1,0 +1,115 @@
+"""Stored page texts: read a source file once, extract from it as often as the rules change.
+
+Reading (PDF parsing and layout) is the expensive step, about 25 pages/s with pdfplumber;
+extraction from text is many times faster. So the reader's output, the `pages` table, is kept
+beside the other tables, and a document whose bytes have not changed is extracted again from
+its stored pages rather than from the file.
+
+Stored pages are used only when they were made by the same engine and the same reading code:
+`READER_VERSION` is a digest of `pipeline/read/` and `pipeline/layout.py` (like
+`EXTRACTOR_VERSION` for the rules), so a change there makes every file be read again without
+anyone remembering to bump a number.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from pipeline.errors import ReadError
+from pipeline.read import HTML_SUFFIXES, PDF_SUFFIXES, Page, RawDocument, read_document
+from pipeline.store import shard_of
+
+_PIPELINE = Path(__file__).parent
+_READER_SOURCES = (*sorted((_PIPELINE / "read").glob("*.py")), _PIPELINE / "layout.py")
+
+
+def _reader_digest() -> str:
+    h = hashlib.sha256()
+    for path in _READER_SOURCES:
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
+READER_VERSION = _reader_digest()
+
+
+@dataclass(frozen=True)
+class PagesRef:
+    """Where a document's stored pages are: small enough to send to a worker process."""
+
+    out: Path
+    doc_id: str
+    engine: str
+
+
+def engine_for(path: Path, engine: str) -> str:
+    """The engine a file's pages come from (as `read_document` records it): PDFs the run's engine."""
+    suffix = path.suffix.lower()
+    return engine if suffix in PDF_SUFFIXES else "html" if suffix in HTML_SUFFIXES else "text"
+
+
+def page_rows(raw: RawDocument) -> list[dict[str, Any]]:
+    """The `pages` rows of a document just read."""
+    return [
+        {"doc_id": raw.doc_id, "page": p.number, "text": p.text, "ocr": p.ocr, "engine": raw.engine,
+         "reader_version": READER_VERSION, "file_size": raw.size, "encoding": raw.encoding,
+         "read_warnings": list(raw.warnings)}
+        for p in raw.pages
+    ]
+
+
+def load(ref: PagesRef, path: Path) -> RawDocument | None:
+    """The document as stored, or None when its pages are missing or from another engine/reader."""
+    shard = ref.out / "pages" / f"part-{shard_of(ref.doc_id)}.parquet"
+    if not shard.exists():
+        return None
+    rows = pq.read_table(shard, filters=[("doc_id", "=", ref.doc_id)]).sort_by("page").to_pylist()
+    if not rows or any(r["engine"] != ref.engine or r["reader_version"] != READER_VERSION for r in rows):
+        return None
+    first = rows[0]
+    pages = [Page(r["page"], r["text"], bool(r["ocr"])) for r in rows]
+    return RawDocument(path, ref.doc_id, first["file_size"] or 0, pages, ref.engine, first["encoding"],
+                       list(first["read_warnings"] or []))
+
+
+def obtain(path: Path, engine: str, stored: PagesRef | None) -> tuple[RawDocument, bool]:
+    """The document's pages and whether they were read now: stored ones first, else the file.
+
+    Falls back to reading when the stored pages have gone (a pruned or hand-edited output);
+    a document with neither pages nor a file is a read failure saying what to do.
+    """
+    if stored is not None:
+        raw = load(stored, path)
+        if raw is not None:
+            return raw, False
+        if not path.is_file():
+            raise ReadError(f"the stored pages of {stored.doc_id[:12]} are gone from {stored.out / 'pages'} "
+                            "and the source file is not at hand; run `minutes reprocess --src SRC` "
+                            "with the folder it was ingested from")
+    return read_document(path, engine=engine), True
+
+
+def stored_doc_ids(out: Path, among: set[str] | None = None) -> set[tuple[str, str]]:
+    """(doc_id, engine) of the documents (`among` these, if given) whose pages the current reader stored."""
+    folder = out / "pages"
+    if not folder.exists() or among == set():
+        return set()
+    found: set[tuple[str, str]] = set()
+    filters: list[tuple[str, str, object]] = [("reader_version", "=", READER_VERSION)]
+    if among is None:
+        shards = sorted(folder.glob("part-*.parquet"))
+    else:
+        shards = [folder / f"part-{s}.parquet" for s in sorted({shard_of(d) for d in among})]
+        filters.append(("doc_id", "in", sorted(among)))
+    for shard in shards:
+        if not shard.exists():
+            continue
+        table = pq.read_table(shard, columns=["doc_id", "engine"], filters=filters)
+        pairs = table.group_by(["doc_id", "engine"]).aggregate([])
+        found.update(zip(pairs["doc_id"].to_pylist(), pairs["engine"].to_pylist()))
+    return found
