@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-
 from pipeline.errors import ReadError
 from pipeline.read import HTML_SUFFIXES, PDF_SUFFIXES, Page, RawDocument, read_document
 from pipeline.store import shard_of
@@ -68,6 +66,8 @@ def load(ref: PagesRef, path: Path) -> RawDocument | None:
     shard = ref.out / "pages" / f"part-{shard_of(ref.doc_id)}.parquet"
     if not shard.exists():
         return None
+    import pyarrow.parquet as pq  # here, not at the top: a worker that only reads files never needs it
+
     rows = pq.read_table(shard, filters=[("doc_id", "=", ref.doc_id)]).sort_by("page").to_pylist()
     if not rows or any(r["engine"] != ref.engine or r["reader_version"] != READER_VERSION for r in rows):
         return None
@@ -99,6 +99,8 @@ def stored_doc_ids(out: Path, among: set[str] | None = None) -> set[tuple[str, s
     folder = out / "pages"
     if not folder.exists() or among == set():
         return set()
+    import pyarrow.parquet as pq  # see load()
+
     found: set[tuple[str, str]] = set()
     filters: list[tuple[str, str, object]] = [("reader_version", "=", READER_VERSION)]
     if among is None:

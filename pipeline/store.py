@@ -26,8 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from pipeline.schema import TABLES, Table
 
@@ -72,6 +70,8 @@ def _write_temp(arrow: pa.Table, folder: Path, row_group_size: int | None = None
     os.close(fd)
     try:
         os.chmod(tmp, _FILE_MODE)
+        import pyarrow.parquet as pq  # imported where used: workers import this module but never write
+
         pq.write_table(arrow, tmp, compression="zstd", row_group_size=row_group_size)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -163,6 +163,9 @@ class Store:
 
     def _stage(self, table: Table, shard: str, new: list[dict[str, Any]], key: str, drop: set[str]) -> Staged | None:
         """The shard's new content as a temporary file (or a deletion); None when unchanged."""
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
         path = self.path(table.name) / f"part-{shard}.parquet"
         parts = []
         dropped = False
@@ -201,6 +204,8 @@ class Store:
         return {d for d, p in zip(docs["doc_id"].to_pylist(), docs["source_path"].to_pylist()) if p in paths}
 
     def read(self, table: str, columns: list[str] | None = None) -> pa.Table:
+        import pyarrow.parquet as pq
+
         folder = self.path(table)
         files = sorted(folder.glob("part-*.parquet"))
         schema = TABLES[table].schema
