@@ -13,7 +13,8 @@ import json
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from spacy.language import Language
 from spacy.matcher import Matcher, PhraseMatcher
@@ -98,6 +99,36 @@ def token_matcher(nlp: Language, name: str) -> Matcher:
         if entry["kind"] == "token":
             matcher.add(entry["id"], [entry["pattern"]], greedy=entry.get("greedy"))
     return matcher
+
+
+F = TypeVar("F")
+
+
+def named(names: list[str], known: Mapping[str, Any], what: str, where: str) -> list[Any]:
+    """The objects a pattern names (guards, requirements ...); an unknown name fails at load."""
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise PatternError(f"{where}: unknown {what} {unknown}; known: {sorted(known)}")
+    return [known[n] for n in names]
+
+
+def span_forms(nlp: Language, name: str, make_form: Callable[[dict[str, Any], str], F]
+               ) -> tuple[Matcher, dict[int, tuple[F, ...]]]:
+    """A matcher of cheap span patterns and, per match key, the regex forms (`forms`) a span may take.
+
+    Token patterns find candidate spans with built-in token flags only; each `regex` entry is a form
+    that must match the whole span and whose id becomes the mention's rule_id.
+    """
+    entries = load_patterns(name)
+    forms = {e["id"]: make_form(e, f"{name}.jsonl {e['id']}") for e in entries if e["kind"] == "regex"}
+    by_key: dict[int, tuple[F, ...]] = {}
+    for e in entries:
+        if e["kind"] == "token":
+            missing = [f for f in e.get("forms", []) if f not in forms]
+            if missing or not e.get("forms"):
+                raise PatternError(f"{name}.jsonl {e['id']}: 'forms' must list regex entries of the file ({missing})")
+            by_key[nlp.vocab.strings.add(e["id"])] = tuple(forms[f] for f in e["forms"])
+    return token_matcher(nlp, name), by_key
 
 
 def phrase_matcher(nlp: Language, name: str, attr: str = "LOWER") -> PhraseMatcher:

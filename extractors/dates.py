@@ -38,7 +38,7 @@ from functools import cache
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Token
 
-from extractors.base import Mention, PatternError, load_patterns, token_matcher
+from extractors.base import Mention, PatternError, named, span_forms
 from pipeline.nlp import get_nlp, make_doc
 
 NAME = "dates"
@@ -122,33 +122,18 @@ _GUARDS = {"line_start": _guard_line_start, "list_word": _guard_list_word, "code
 # --------------------------------------------------------------------------- building
 
 
+def _form(e: dict, where: str) -> _Form:
+    if e.get("emits") not in KINDS:
+        raise PatternError(f"{where}: 'emits' must be one of {KINDS}")
+    guards = e.get("guards", [])
+    return _Form(e["id"], e["emits"], e["compiled"], int(e.get("priority", 0)),
+                 tuple(zip(guards, named(guards, _GUARDS, "guards", where))), bool(e.get("ordered", False)))
+
+
 @cache
 def _compiled() -> tuple[Matcher, dict[int, tuple[_Form, ...]]]:
     """The matcher and, per span pattern (match key), its forms: built once per process."""
-    nlp = get_nlp()
-    entries = load_patterns(NAME)
-    forms: dict[str, _Form] = {}
-    for e in entries:
-        if e["kind"] != "regex":
-            continue
-        where = f"{NAME}.jsonl {e['id']}"
-        if e.get("emits") not in KINDS:
-            raise PatternError(f"{where}: 'emits' must be one of {KINDS}")
-        unknown = [g for g in e.get("guards", []) if g not in _GUARDS]
-        if unknown:
-            raise PatternError(f"{where}: unknown guards {unknown}; known: {sorted(_GUARDS)}")
-        forms[e["id"]] = _Form(
-            e["id"], e["emits"], e["compiled"], int(e.get("priority", 0)),
-            tuple((g, _GUARDS[g]) for g in e.get("guards", [])), bool(e.get("ordered", False)),
-        )
-    by_key: dict[int, tuple[_Form, ...]] = {}
-    for e in entries:
-        if e["kind"] == "token":
-            missing = [f for f in e.get("forms", []) if f not in forms]
-            if missing or not e.get("forms"):
-                raise PatternError(f"{NAME}.jsonl {e['id']}: 'forms' must list regex entries of the file ({missing})")
-            by_key[nlp.vocab.strings.add(e["id"])] = tuple(forms[f] for f in e["forms"])
-    return token_matcher(nlp, NAME), by_key
+    return span_forms(get_nlp(), NAME, _form)
 
 
 # --------------------------------------------------------------------------- values

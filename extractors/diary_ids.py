@@ -29,7 +29,7 @@ from functools import cache
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
-from extractors.base import Mention, PatternError, load_patterns, token_matcher
+from extractors.base import Mention, PatternError, named, span_forms
 from pipeline.nlp import get_nlp
 
 NAME = "diary_ids"
@@ -87,30 +87,16 @@ class _Form:
     requires: tuple[Callable[[Doc, int], bool], ...]
 
 
+def _form(e: dict, where: str) -> _Form:
+    if "id" not in e["compiled"].groupindex:
+        raise PatternError(f"{where}: a form needs an (?P<id>...) group")
+    return _Form(e["id"], e["compiled"], tuple(named(e.get("requires", []), _REQUIRES, "'requires'", where)))
+
+
 @cache
 def _compiled() -> tuple[Matcher, dict[int, tuple[_Form, ...]]]:
     """The matcher and, per span pattern (match key), its forms: built once per process."""
-    nlp = get_nlp()
-    entries = load_patterns(NAME)
-    forms: dict[str, _Form] = {}
-    for e in entries:
-        if e["kind"] != "regex":
-            continue
-        where = f"{NAME}.jsonl {e['id']}"
-        if "id" not in e["compiled"].groupindex:
-            raise PatternError(f"{where}: a form needs an (?P<id>...) group")
-        unknown = [r for r in e.get("requires", []) if r not in _REQUIRES]
-        if unknown:
-            raise PatternError(f"{where}: unknown 'requires' {unknown}; known: {sorted(_REQUIRES)}")
-        forms[e["id"]] = _Form(e["id"], e["compiled"], tuple(_REQUIRES[r] for r in e.get("requires", [])))
-    by_key: dict[int, tuple[_Form, ...]] = {}
-    for e in entries:
-        if e["kind"] == "token":
-            missing = [f for f in e.get("forms", []) if f not in forms]
-            if missing or not e.get("forms"):
-                raise PatternError(f"{NAME}.jsonl {e['id']}: 'forms' must list regex entries of the file ({missing})")
-            by_key[nlp.vocab.strings.add(e["id"])] = tuple(forms[f] for f in e["forms"])
-    return token_matcher(nlp, NAME), by_key
+    return span_forms(get_nlp(), NAME, _form)
 
 
 def _select(cands: list[tuple[int, int, str, str]]) -> list[tuple[int, int, str, str]]:
