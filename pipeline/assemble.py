@@ -214,6 +214,26 @@ def _decision_text(text: str, handling: Handling) -> tuple[str | None, Mention |
     return value, _span_mention("decision", text, start, end, sec.heading.rule_id), sec
 
 
+_CLOSING_RULES = frozenset({"headings.closing_appeal_page", "headings.otteen_oikeaksi",
+                            "headings.oikeaksi_todistaa", "headings.nimikirjaimet"})
+
+
+def _content_end(text: str, handling: Handling) -> int:
+    """Where the handling's own text ends: closing pages after the last item (appeal instructions
+    for the whole minutes, "Otteen oikeaksi todistaa") are not part of it."""
+    decided = [k for k, sec in enumerate(handling.sections) if sec.label in ("decision", "proposal", "proposal_revised")]
+    after = handling.sections[decided[-1] + 1:] if decided else []
+    return next((sec.heading.start for sec in after if _is_closing(text, sec)), handling.end)
+
+
+def _is_closing(text: str, sec: Section) -> bool:
+    """A closing page's heading: a known closing block, or an appeal heading in capitals
+    ("VALITUSOSOITUS", "MUUTOKSENHAKUOHJEET") after the item's decision."""
+    head = sec.heading
+    words = text[head.start:head.end].rstrip(": ")
+    return head.rule_id in _CLOSING_RULES or (sec.label in ("appeal", "other") and len(words) >= 8 and words.isupper())
+
+
 def _first_substantive(handling: Handling) -> int:
     """Where the item's own sections begin ("Lataa", "Tausta" and the like do not count)."""
     return next((s.heading.start for s in handling.sections if s.label not in FRAME_LABELS), handling.end)
@@ -360,7 +380,7 @@ def _fill(text, doc, seg: Segmentation, item: Item, handling: Handling, row: _Ro
     marker = handling.marker
     section = marker.section if marker else (item.marker.section if item.marker else None)
     row.set("section", section, (marker or item.marker).mention(text) if (marker or item.marker) else None)
-    row.values["char_start"], row.values["char_end"] = handling.start, handling.end
+    row.values["char_start"], row.values["char_end"] = handling.start, _content_end(text, handling)
     row.values["current"] = handling.current
 
     # Body and date: the handling line, else a summary line of the same §, else the meeting.

@@ -84,3 +84,16 @@ def test_named_votes(dev_output: Path) -> None:
     assert votes.groupby("vote").size().to_dict() == {"yes": 8, "no": 4, "blank": 1, "absent": 1}
     assert set(votes.loc[votes.vote == "blank", "voter"]) == {"Ketola Anu"}
     assert (votes.decision_id == f"{doc_id}:0").all()
+
+
+@pytest.mark.parametrize(("prefix", "section", "pages"), [
+    ("dev13", 188, (6, 7)), ("dev16", 310, (8, 8)), ("dev20", 63, (4, 5)), ("dev15", 47, (5, 5)),
+])
+def test_last_item_ends_before_the_closing_pages(dev_output: Path, prefix: str, section: int,
+                                                 pages: tuple[int, int]) -> None:
+    """The appeal instructions printed once for the whole minutes are not part of the last item."""
+    docs = pd.read_parquet(dev_output / "documents")
+    doc_id = docs.loc[docs.source_path.str.startswith(prefix), "doc_id"].item()
+    dec = pd.read_parquet(dev_output / "decisions")
+    row = dec[(dec.doc_id == doc_id) & (dec.section == section)].iloc[0]
+    assert (row.page_start, row.page_end) == pages
