@@ -17,6 +17,8 @@ _RULE_SOURCES = (
     (PATTERNS_DIR, "*.jsonl"),
     (Path(__file__).parent.parent / "pipeline", "segment.py"),
     (Path(__file__).parent.parent / "pipeline", "assemble.py"),
+    (Path(__file__).parent.parent / "pipeline", "fields.py"),
+    (Path(__file__).parent.parent / "pipeline", "meeting.py"),
     (Path(__file__).parent.parent / "pipeline", "doctype.py"),
     (Path(__file__).parent.parent / "pipeline", "repair.py"),
 )

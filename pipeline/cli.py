@@ -76,7 +76,8 @@ def _ingest(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from pipeline.evaluate import evaluate, format_report
+    from pipeline.evaluate import evaluate
+    from pipeline.report import format_report
 
     if not args.gold.is_dir():
         print(f"minutes: gold folder {args.gold} does not exist", file=sys.stderr)

@@ -159,7 +159,7 @@ class Report:
 
 # ---------------------------------------------------------------- normalising and comparing
 
-def _collapse(value: Any) -> str | None:
+def collapse(value: Any) -> str | None:
     """White space collapsed; empty text counts as no text."""
     if value is None:
         return None
@@ -186,7 +186,7 @@ def _iso(value: Any) -> str | None:
 
 
 def _names(values: Any) -> list[str]:
-    return sorted({n for n in (_collapse(v) for v in (values or [])) if n})
+    return sorted({n for n in (collapse(v) for v in (values or [])) if n})
 
 
 def _pred_value(row: dict[str, Any], name: str) -> Any:
@@ -202,7 +202,7 @@ def compare(name: str, gold: dict[str, Any], pred: dict[str, Any]) -> tuple[bool
     """Is the predicted field right? Text fields also return their token F1."""
     g, p = gold.get(name), _pred_value(pred, name)
     if name in TEXT_FIELDS:
-        g, p = _collapse(g), _collapse(p)
+        g, p = collapse(g), collapse(p)
         if g is None or p is None:
             return g is None and p is None, float(g is None and p is None)
         f1 = token_f1(g, p)
@@ -213,13 +213,13 @@ def compare(name: str, gold: dict[str, Any], pred: dict[str, Any]) -> tuple[bool
         p = p or {}
         return all(g.get(k) == p.get(k) for k in VOTE_KEYS), None
     if name == "body":
-        p = _collapse(p)
+        p = collapse(p)
         if p is None:
-            return _collapse(g) is None, None
-        known = {_collapse(v).casefold() for v in [g, *(gold.get("body_aliases") or [])] if _collapse(v)}
+            return collapse(g) is None, None
+        known = {collapse(v).casefold() for v in [g, *(gold.get("body_aliases") or [])] if collapse(v)}
         return p.casefold() in known, None
     if name == "presenter":
-        return _collapse(g) == _collapse(p), None
+        return collapse(g) == collapse(p), None
     if name in ("preparers", "recused"):
         return _names(g) == _names(p), None
     if name == "date":
@@ -251,8 +251,8 @@ def pair_decisions(gold: list[dict[str, Any]], pred: list[dict[str, Any]]) -> li
     used_g: set[int] = set()
     used_p: set[int] = set()
     pairs: list[tuple[int, int]] = []
-    g_titles = [_collapse(g.get("title")) for g in gold]
-    p_titles = [_collapse(p.get("title")) for p in pred]
+    g_titles = [collapse(g.get("title")) for g in gold]
+    p_titles = [collapse(p.get("title")) for p in pred]
     g_keys = [(g.get("section"), _iso(g.get("date"))) for g in gold]
     p_keys = [(p.get("section"), _iso(p.get("meeting_date"))) for p in pred]
 
@@ -373,7 +373,7 @@ def _score_meeting(report: Report, result: DocumentResult, gold: dict[str, Any] 
              ("meeting.date", want.get("date"), _iso(got.get("meeting_date"))),
              ("meeting.number", want.get("number"), got.get("number")))
     for name, g, p in pairs:
-        ok = (_collapse(g) or "").lower() == (_collapse(p) or "").lower()
+        ok = (collapse(g) or "").lower() == (collapse(p) or "").lower()
         report.fields.setdefault(name, Score()).add(ok)
         if not ok:
             result.errors.append(FieldError("meeting", name, g, p))
@@ -401,44 +401,3 @@ def evaluate(gold_dir: Path, pred_dir: Path) -> Report:
             _score_meeting(report, result, gold.get("meeting"), meetings.get(doc["doc_id"]) if doc else None)
         report.documents.append(result)
     return report
-
-
-# ---------------------------------------------------------------- printing
-
-def _num(value: float | None) -> str:
-    return "    -" if value is None else f"{value:5.3f}"
-
-
-def _short(value: Any, width: int = 70) -> str:
-    text = repr(_collapse(value)) if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def format_report(report: Report, per_document: bool = False) -> str:
-    """A compact fixed-width summary; with per_document, every document's errors after it."""
-    lines = [
-        f"documents       {len(report.documents):5d}   scored {report.n_scored}, missed {report.n_missed}",
-        f"doc_type        {_num(report.doc_type.accuracy)}   n={report.doc_type.n}",
-        f"decisions       gold {report.n_gold}, predicted {report.n_pred}, paired {report.n_paired}",
-        f"decision P/R/F1 {_num(report.precision)} {_num(report.recall)} {_num(report.f1)}",
-        f"spurious §      {report.spurious_sections:5d}   predicted sections that are no gold section"
-        " of their document",
-        "",
-        f"{'field':<15} {'acc':>5} {'n':>6}  {'mean F1':>7}",
-    ]
-    for name, score in report.fields.items():
-        f1 = f"  {_num(score.mean_f1):>7}" if name in TEXT_FIELDS else ""
-        lines.append(f"{name:<15} {_num(score.accuracy)} {score.n:6d}{f1}")
-    for name, score in (("exact fields", report.exact_fields), ("text fields", report.text_fields)):
-        f1 = f"  {_num(score.mean_f1):>7}" if name == "text fields" else ""
-        lines.append(f"{name:<15} {_num(score.accuracy)} {score.n:6d}{f1}")
-    if per_document:
-        for doc in report.documents:
-            state = "MISSED" if doc.missed else f"paired {doc.n_paired}/{doc.n_gold} gold, {doc.n_pred} predicted"
-            lines += ["", f"{doc.source_path}  [{state}]" + (" ok" if not doc.errors else "")]
-            if doc.spurious_sections:
-                lines.append(f"  spurious §: {', '.join(str(s) for s in doc.spurious_sections)}")
-            for err in doc.errors:
-                lines.append(f"  {err.decision:<18} {err.field:<16} gold {_short(err.gold)}")
-                lines.append(f"  {'':<18} {'':<16} pred {_short(err.predicted)}")
-    return "\n".join(lines)

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from pipeline.cli import main
-from pipeline.evaluate import MEETING_FIELDS, EXACT_FIELDS, FIELD_ORDER, TEXT_FIELDS, evaluate, format_report, token_f1
+from pipeline.evaluate import EXACT_FIELDS, FIELD_ORDER, MEETING_FIELDS, TEXT_FIELDS, evaluate, token_f1
+from pipeline.report import format_report
 from pipeline.store import Store
 
 PROPOSAL = ("Kaupunginhallitus esittää valtuustolle, että kaupunki solmii Keski-Suomen kuntien, "
