@@ -18,6 +18,7 @@ from pipeline.segment import Segmentation
 if TYPE_CHECKING:
     from pipeline.assemble import Extraction
 
+_LETTERHEAD_CHARS = 400
 _LEGALITY_TITLE = re.compile(r"laillisuus|päätösvaltaisuus", re.IGNORECASE)
 _CHECKERS_TITLE = re.compile(r"pöytäkirjan\s*tarkast", re.IGNORECASE)
 _CHECKERS = re.compile(r"tarkastajiksi\s+(?:\S+\s+)?(?:valittiin|valitaan|valitsi|nimettiin)\s+(?:\w+\s+)?"
@@ -88,6 +89,12 @@ def add_meeting(text: str, doc: Doc, seg: Segmentation, ex: Extraction, meeting:
         parsed = meetings.parse_cover(text, 0, cover_end, times)
         for column, value in parsed.values.items():
             cover.put(column, value, *parsed.mentions.get(column, []))
+        # No "Kokousaika" label: a time beside the letterhead's date ("Pöytäkirja 16.6.2025 18:00").
+        early = [t for t in times if t.value and t.start < _LETTERHEAD_CHARS]
+        if early and "start_time" not in cover.values:
+            first, _, last = early[0].value.partition("/")
+            cover.put("start_time", first, early[0])
+            cover.put("end_time", last or None, early[0])
     _from_items(text, ex, cover)
     row: dict[str, object] = {"meeting_id": "", "doc_type": ex.doc_type, **cover.values}
     ex.meetings.append(row)
