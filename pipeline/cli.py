@@ -153,10 +153,15 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="minutes", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="minutes",
+        description="Finnish meeting minutes (pöytäkirjat, esityslistat, viranhaltijapäätökset) into Parquet "
+                    "decision tables.",
+        epilog=__doc__.split("\n\n", 1)[1].strip(),
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    ingest = sub.add_parser("ingest", help="read minutes (PDF/text) and write the Parquet tables")
+    ingest = sub.add_parser("ingest", help="read minutes (PDF, text, HTML) and write the Parquet tables")
     ingest.add_argument("src", nargs="?", type=Path, default=DEFAULT_SRC, help="file or folder (default data/raw)")
     ingest.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default data/processed)")
     ingest.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE, help="PDF reader")
