@@ -77,7 +77,8 @@ def extract(text: str) -> Extraction:
     seg = segment(doc)
     known = bodies.body_names(text)
     organization, org_mention = bodies.organization(text)
-    meeting = meeting_context(text, seg, known)
+    found_dates = dates.find(doc)  # once per document: the letterhead and the cover read from it
+    meeting = meeting_context(text, seg, found_dates)
     officer = officer_context(text, seg)
     doc_type, doc_type_rule = classify_doc_type(text, seg, officer is not None)
     ex = Extraction(doc_type, doc_type_rule, organization)
@@ -86,26 +87,25 @@ def extract(text: str) -> Extraction:
     if doc_type == "other":
         return ex
     diary = diary_ids.find(doc)
-    date_mentions = [m for m in dates.find(doc) if m.kind == "date"]
     closing = _closing_appeals(doc) if doc_type == "minutes" else {}
     history = {m.section: m for m in seg.markers if m.kind in ("handling", "pykala") and m.date}
     ordinal = 0
     for item in seg.items:
         for handling in item.handlings:
             row = _Row(ordinal)
-            _fill(text, doc, seg, item, handling, row, known, meeting, officer, diary, date_mentions, closing, history)
+            _fill(text, doc, seg, item, handling, row, known, meeting, officer, diary, closing, history)
             ex.decisions.append(row.values)
             ex.mentions.extend(row.mentions)
             ex.votes.extend(row.voters)
             ordinal += 1
     if doc_type in ("minutes", "agenda"):
-        add_meeting(text, doc, seg, ex, meeting, organization, org_mention)
+        add_meeting(text, seg, ex, meeting, organization, org_mention, found_dates)
     return ex
 
 
 def _fill(text: str, doc: Doc, seg: Segmentation, item: Item, handling: Handling, row: _Row,  # noqa: PLR0913
           known: Counter[str], meeting: Meeting, officer: Officer | None, diary: list[Mention],
-          date_mentions: list[Mention], closing: dict[int, tuple[str, Mention | None]],
+          closing: dict[int, tuple[str, Mention | None]],
           history: dict[int, Marker]) -> None:
     marker = handling.marker
     section = marker.section if marker else (item.marker.section if item.marker else None)

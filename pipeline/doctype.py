@@ -7,13 +7,11 @@ summaries: decision verbs, but no headed item). The evidence that decided it is 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
 from extractors import bodies, dates, people
 from extractors.base import Mention
-from pipeline.nlp import make_doc
 from pipeline.segment import Segmentation
 
 _HEAD_CHARS = 1500
@@ -83,8 +81,10 @@ def officer_context(text: str, seg: Segmentation) -> Officer | None:
     return Officer(body, date_text, mention, body_mention)
 
 
-def meeting_context(text: str, seg: Segmentation, known: Counter[str]) -> Meeting:
-    """The body and date of the meeting, from the document's head (letterhead, cover)."""
+def meeting_context(text: str, seg: Segmentation, found_dates: list[Mention]) -> Meeting:
+    """The body and date of the meeting, from the document's head (letterhead, cover).
+
+    `found_dates` are the document's date mentions (extractors.dates.find), in text order."""
     head_end = max(_HEAD_CHARS, seg.front_end) if seg.front_end < 6000 else _HEAD_CHARS
     head = text[:head_end]
     body, body_mention = None, None
@@ -93,7 +93,9 @@ def meeting_context(text: str, seg: Segmentation, known: Counter[str]) -> Meetin
         body, start, end = found
         body_mention = Mention("body", text[start:end], body, start, end, "bodies.body_suffix")
     meeting_date, date_mention = None, None
-    for m in dates.find(make_doc(head)):
+    for m in found_dates:
+        if m.end > head_end:
+            break
         if m.kind == "date" and m.value:
             meeting_date = date.fromisoformat(m.value)
             date_mention = m

@@ -8,9 +8,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from spacy.tokens import Doc
-
-from extractors import dates, meetings, people
+from extractors import meetings, people
 from extractors.base import Mention
 from pipeline.doctype import Meeting
 from pipeline.segment import Segmentation
@@ -60,8 +58,8 @@ def _from_items(text: str, ex: Extraction, cover: meetings.Cover) -> None:
                                                     m["char_end"], m["rule_id"]) if m else None)
 
 
-def add_meeting(text: str, doc: Doc, seg: Segmentation, ex: Extraction, meeting: Meeting, organization: str | None,
-                org_mention: Mention | None) -> None:
+def add_meeting(text: str, seg: Segmentation, ex: Extraction, meeting: Meeting, organization: str | None,
+                org_mention: Mention | None, found_dates: list[Mention]) -> None:
     """The meetings row: the current handlings' body and date, the letterhead and the cover."""
     current = [d for d in ex.decisions if d.get("current")]
     bodies_ = [d["body"] for d in current if d.get("body")]
@@ -84,8 +82,7 @@ def add_meeting(text: str, doc: Doc, seg: Segmentation, ex: Extraction, meeting:
     # The cover: the front matter of full minutes, or what an extract prints above its first handling.
     cover_end = seg.front_end or min((h.marker.start for it in seg.items for h in it.handlings if h.marker), default=0)
     if cover_end:
-        head = doc.char_span(0, cover_end, alignment_mode="contract")
-        times = [m for m in dates.find(head.as_doc() if head is not None else doc) if m.kind in ("time", "time_range")]
+        times = [m for m in found_dates if m.end <= cover_end and m.kind in ("time", "time_range")]
         parsed = meetings.parse_cover(text, 0, cover_end, times)
         for column, value in parsed.values.items():
             cover.put(column, value, *parsed.mentions.get(column, []))

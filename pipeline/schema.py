@@ -8,7 +8,6 @@ from this module and nowhere else.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import pyarrow as pa
 
@@ -46,9 +45,6 @@ class Table:
     @property
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
-
-    def empty_row(self) -> dict[str, Any]:
-        return {c.name: None for c in self.columns}
 
 
 def _c(name: str, type_: pa.DataType, doc: str, nullable: bool = True) -> Column:

@@ -215,11 +215,6 @@ class Store:
             return schema.empty_table()
         return pa.concat_tables([pq.read_table(f, columns=schema.names).cast(schema) for f in files])
 
-    def known_documents(self) -> dict[str, str]:
-        """doc_id → extractor_version of every document already in the output."""
-        docs = self.read("documents", columns=["doc_id", "extractor_version"])
-        return dict(zip(docs["doc_id"].to_pylist(), docs["extractor_version"].to_pylist()))
-
     @contextmanager
     def lock(self) -> Iterator[None]:
         """Hold the output folder for one run; a second run stops with a message saying who has it.

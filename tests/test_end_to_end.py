@@ -95,7 +95,7 @@ def test_rerun_replaces_rows(tmp_path: Path) -> None:
         shutil.copy(DEV / f, src / f)
     out = tmp_path / "out"
     run_batch(src, out)
-    first = pd.read_parquet(out / "decisions").drop(columns=[]).sort_values("decision_id")
+    first = pd.read_parquet(out / "decisions").sort_values("decision_id")
     run_batch(src, out)
     again = pd.read_parquet(out / "decisions").sort_values("decision_id")
     assert len(again) == len(first) == 4
