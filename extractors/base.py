@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, wraps
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -152,3 +152,26 @@ def as_span(doclike: Doc | Span | None) -> Span | None:
     if doclike is None:
         return None
     return doclike[:] if isinstance(doclike, Doc) else doclike
+
+
+T = TypeVar("T")
+
+
+def per_span(fn: Callable[[Span], list[T]]) -> Callable[[Span], list[T]]:
+    """Remember `fn(span)` per document and token range.
+
+    A handling's blocks are read by several classifiers (the outcome, unanimity and the vote
+    count all look for the same cues in the same decision text); the matchers run once per
+    block. The result is the same list each time, given as a copy; its items are not changed.
+    """
+    key = f"minutes.memo.{fn.__module__}.{fn.__qualname__}"
+
+    @wraps(fn)
+    def remembered(span: Span) -> list[T]:
+        memo = span.doc.user_data.setdefault(key, {})
+        found = memo.get((span.start, span.end))
+        if found is None:
+            found = memo[(span.start, span.end)] = fn(span)
+        return list(found)
+
+    return remembered

@@ -4,6 +4,8 @@ Two kinds of entry, both data in `patterns/diary_ids.jsonl`:
 1. Span patterns (spaCy Matcher token patterns, ids `diary_ids.span_*`) find where to look.
    Their first tokens use lexical flags only (IS_ALPHA, LIKE_NUM, ORTH), which the Matcher tests
    in C; a REGEX on a first token costs a Python call on every token of every document.
+   Their length is bounded ("{0,4}", not "*"): the Matcher then only runs in short windows
+   after the tokens that can start a match (extractors/prefilter.py).
 2. Forms (`regex` entries, case-sensitive, e.g. `diary_ids.dynasty`): a span is tried against the
    forms its pattern lists; a form must match the whole span text, its `id` group is the mention
    (the id as written, without a label) and its id is the mention's rule_id. Overlapping

@@ -42,7 +42,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
 from extractors import votes as votes_mod
-from extractors.base import Mention, as_span, by_id, token_matcher
+from extractors.base import Mention, as_span, by_id, per_span, token_matcher
 from pipeline.nlp import get_nlp, span_text
 
 NAME = "outcomes"
@@ -72,11 +72,16 @@ def _in_motion(cue: Span) -> bool:
     return bool(_MOTION.search(sentence))
 
 
-def _cues(span: Span | None) -> list[Mention]:
+def _cues(span: Doc | Span | None) -> list[Mention]:
     """Every cue, unanimity included, in text order; a longer match hides a shorter one of its rule."""
     span = as_span(span)
     if span is None or not span_text(span).strip():
         return []
+    return _block_cues(span)
+
+
+@per_span
+def _block_cues(span: Span) -> list[Mention]:
     entries = by_id(NAME)
     guards = _not_after()
     found: dict[tuple[str, int], Mention] = {}

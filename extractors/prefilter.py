@@ -1,21 +1,32 @@
-"""A Matcher that is not run where no pattern can match: the cheap test before the dear one.
+"""A Matcher that is only run where a pattern can match: the cheap tests before the dear one.
 
-spaCy's Matcher costs about (patterns × tokens) whatever it finds, and an extractor runs its
-matcher on every handling: most handlings hold no recusal, no vote, no cue of some kinds. Each
-token pattern here names, for one of its required tokens, the words that token can be
-("esteellinen", "jäävi" ...): an exact value, an IN list or an anchored REGEX of literal
-alternatives such as "^(hyväksyi|hyväksyivät)$". A match needs that word in the text, so when
-no such word occurs (case-folded) in the span, the Matcher would find nothing and is skipped.
-A pattern with no such token (only shapes, numbers, open regexes) switches the test off for the
-whole Matcher, which then always runs: the result is the same either way, only the cost differs.
+spaCy's Matcher costs about (tokens × patterns) whatever it finds: it builds a Token object for
+every token it passes (twice) and steps every pattern there. Two cheap tests keep it off text
+where nothing can match; the matches are the same either way (tests/test_engines.py compares):
+
+1. Words. Each token pattern names, for one of its required tokens, the words that token can
+   be ("esteellinen", "jäävi" ...): an exact value, an IN list or an anchored REGEX of literal
+   alternatives such as "^(hyväksyi|hyväksyivät)$". A match needs that word in the text, so
+   when no such word occurs (case-folded) in the span, the Matcher is not run at all. A pattern
+   with no such token (only shapes, numbers, open regexes) switches this test off.
+2. Windows. A match starts at a token its pattern's first token accepts, and is at most the
+   pattern's longest length. Whether a token can start a match depends on its word alone
+   (lexical attributes: ORTH, LOWER, SHAPE, IS_DIGIT ...), so it is decided once per distinct
+   word, by the Matcher itself on that one word, and kept. The Matcher then runs only on the
+   windows [start, start + longest) around such tokens, merged where they touch. Patterns whose
+   length is unbounded ("*", "+") or whose first token reads anything but the word (NORM,
+   sentence starts, extensions) switch this test off for their Matcher.
 """
 from __future__ import annotations
 
 import itertools
 import re
+from bisect import bisect_left
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+from spacy.attrs import ORTH
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
@@ -33,6 +44,16 @@ _MAX_WORDS = 64
 _ATTRS = ("LOWER", "TEXT", "ORTH")
 _REQUIRED_OP = re.compile(r"\+|\{[1-9]\d*(?:,\d*)?\}")
 _LOWER_KEY = "minutes.lower"
+_WORDS_KEY = "minutes.words"
+_SMALL_DOC = 64  # tokens: a document this short is matched whole, finding its windows costs more
+_WINDOW_GAP = 6  # tokens
+_REPEAT = re.compile(r"\{(\d*),?(\d*)\}")
+# Token attributes that are properties of the word itself (the lexeme), whatever its context.
+_LEXICAL = frozenset({
+    "ORTH", "TEXT", "LOWER", "SHAPE", "LENGTH", "PREFIX", "SUFFIX", "IS_ALPHA", "IS_ASCII", "IS_DIGIT",
+    "IS_LOWER", "IS_UPPER", "IS_TITLE", "IS_PUNCT", "IS_SPACE", "IS_STOP", "IS_BRACKET", "IS_QUOTE",
+    "IS_LEFT_PUNCT", "IS_RIGHT_PUNCT", "IS_CURRENCY", "LIKE_NUM", "LIKE_URL", "LIKE_EMAIL",
+})
 
 
 def _language(items: Iterable[tuple[Any, Any]]) -> set[str] | None:
@@ -129,14 +150,56 @@ def _lowered(doc: Doc) -> str | None:
     return doc.user_data[_LOWER_KEY]
 
 
+def longest(pattern: list[dict[str, Any]]) -> int | None:
+    """The most tokens a match of the pattern can span, or None when unbounded ("*", "+", "!")."""
+    total = 0
+    for spec in pattern:
+        op = spec.get("OP")
+        if op is None or op in ("?", "1"):
+            total += 1
+            continue
+        m = _REPEAT.fullmatch(op) if isinstance(op, str) else None
+        if m is None:
+            return None
+        low, high = m.group(1), m.group(2)
+        if op.count(",") == 0:  # "{n}"
+            total += int(low)
+        elif high:  # "{n,m}", "{,m}"
+            total += int(high)
+        else:  # "{n,}"
+            return None
+    return total
+
+
+def _starts_lexically(pattern: list[dict[str, Any]]) -> bool:
+    """True when the first token is required and reads only attributes of the word itself."""
+    first = pattern[0] if pattern else {}
+    return first.get("OP") is None and bool(first) and all(k in _LEXICAL for k in first)
+
+
+
+def _words(doc: Doc) -> tuple[list[int], np.ndarray]:
+    """The document's distinct words (ORTH) and, per token, the index of its word: read once per document."""
+    found = doc.user_data.get(_WORDS_KEY)
+    if found is None:
+        distinct, inverse = np.unique(doc.to_array(ORTH), return_inverse=True)
+        found = doc.user_data[_WORDS_KEY] = (distinct.tolist(), inverse)
+    return found
+
+
 class PrefilteredMatcher(Matcher):
-    """A spaCy Matcher that returns no matches at once where none of its patterns' words occur."""
+    """A spaCy Matcher run only where its patterns' words occur, and there only in windows around
+    the tokens that can start a match; its results are those of the plain Matcher, in its order."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._words: set[str] = set()
         self._testable = True
         self._required: re.Pattern[str] | None = None
+        self._first = Matcher(self.vocab)  # each pattern's first token, under the pattern's index
+        self._lengths: list[int] = []  # each pattern's longest match, by index
+        self._windowed = True
+        self._reach: dict[int, int] = {}  # word (ORTH) -> longest match that can start at it; 0: none
 
     def add(self, key: str, patterns: list[list[dict[str, Any]]], **kwargs: Any) -> None:
         super().add(key, patterns, **kwargs)
@@ -146,6 +209,13 @@ class PrefilteredMatcher(Matcher):
                 self._testable = False
             else:
                 self._words.update(words)
+            most = longest(pattern)
+            if most is None or not _starts_lexically(pattern) or kwargs.get("on_match") is not None:
+                self._windowed = False
+                continue
+            self._first.add(f"minutes.first.{len(self._lengths)}", [[pattern[0]]])
+            self._lengths.append(most)
+        self._reach.clear()
         self._required = re.compile("|".join(map(re.escape, sorted(self._words, key=len, reverse=True)))) \
             if self._testable and self._words else None
 
@@ -163,4 +233,77 @@ class PrefilteredMatcher(Matcher):
     def __call__(self, doclike: Doc | Span, **kwargs: Any) -> list[Any]:
         if not self.may_match(doclike):
             return []
-        return super().__call__(doclike, **kwargs)
+        doc, lo, hi = (doclike, 0, len(doclike)) if isinstance(doclike, Doc) else \
+            (doclike.doc, doclike.start, doclike.end)
+        if not self._windowed or set(kwargs) - {"as_spans"} or \
+                (len(doc) < _SMALL_DOC and ("minutes.anchors", id(self)) not in doc.user_data):
+            return super().__call__(doclike, **kwargs)
+        found = self._in_windows(doc, lo, hi)
+        if kwargs.get("as_spans"):
+            return [Span(doc, s + lo, e + lo, label=key) for key, s, e in found]
+        return found
+
+    def windows(self, doc: Doc, lo: int, hi: int) -> list[tuple[int, int]]:
+        """The token ranges in [lo, hi) where a match can lie.
+
+        Ranges a few tokens apart are merged: the tokens between start no match (else a range
+        would start there), and stepping over them costs less than another Matcher call.
+        """
+        starts, reaches = self._anchors(doc)
+        out: list[tuple[int, int]] = []
+        last = -_WINDOW_GAP - 1
+        for k in range(bisect_left(starts, lo), bisect_left(starts, hi)):
+            a = starts[k]
+            b = a + reaches[k]
+            if a - last <= _WINDOW_GAP:
+                if b > last:
+                    out[-1] = (out[-1][0], last := b)
+            else:
+                out.append((a, last := b))
+        if out and out[-1][1] > hi:
+            out[-1] = (out[-1][0], hi)
+        return out
+
+    def _in_windows(self, doc: Doc, lo: int, hi: int) -> list[tuple[int, int, int]]:
+        """(key, start, end) relative to `lo`, in the order the Matcher gives for the whole range.
+
+        The Matcher lists the matches of plain patterns as they complete (so window by window),
+        then those of greedy ones key by key (first seen first), each key's sorted by its filter.
+        """
+        plain: list[tuple[int, int, int]] = []
+        greedy: dict[int, list[tuple[int, int, int]]] = {}
+        for a, b in self.windows(doc, lo, hi):
+            for key, s, e in super().__call__(doc[a:b]):
+                match = (key, s + a - lo, e + a - lo)
+                if self._filter.get(key) is None:
+                    plain.append(match)
+                else:
+                    greedy.setdefault(key, []).append(match)
+        for key, matches in greedy.items():
+            if self._filter[key] == "LONGEST":
+                matches.sort(key=lambda m: (m[1] - m[2], m[1]))
+            else:  # "FIRST"
+                matches.sort(key=lambda m: (m[1], -m[2]))
+            plain.extend(matches)
+        return plain
+
+    def _anchors(self, doc: Doc) -> tuple[list[int], list[int]]:
+        """Token indexes that can start a match, and how far a match from each can reach."""
+        found = doc.user_data.get(("minutes.anchors", id(self)))
+        if found is not None:
+            return found
+        words, inverse = _words(doc)
+        reach = self._reach
+        for orth in words:
+            if orth not in reach:
+                reach[orth] = self._classify(orth)
+        per_token = np.array([reach[orth] for orth in words], dtype=np.int32)[inverse]
+        starts = np.flatnonzero(per_token)
+        found = doc.user_data[("minutes.anchors", id(self))] = (starts.tolist(), per_token[starts].tolist())
+        return found
+
+    def _classify(self, orth: int) -> int:
+        """The longest match that can start at this word (0: none), decided by the Matcher on the word alone."""
+        word = Doc(self.vocab, words=[self.vocab.strings[orth]], spaces=[False])
+        strings = self.vocab.strings
+        return max((self._lengths[int(strings[key].rsplit(".", 1)[1])] for key, _, _ in self._first(word)), default=0)

@@ -20,7 +20,7 @@ from functools import cache
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
-from extractors.base import Mention, as_span, by_id, regexes, token_matcher
+from extractors.base import Mention, as_span, by_id, per_span, regexes, token_matcher
 from pipeline.nlp import doc_text, get_nlp, span_text
 
 NAME = "votes"
@@ -49,6 +49,7 @@ def _rx() -> dict[str, re.Pattern[str]]:
     return {pid: rx for pid, rx, _ in regexes(NAME)}
 
 
+@per_span
 def _items(span: Span) -> list[_Item]:
     """Count items, left to right, overlaps dropped (the earlier, then the longer, wins)."""
     entries = by_id(NAME)
