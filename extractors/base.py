@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache, wraps
-from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any, TypeVar
 
 from spacy.language import Language
@@ -143,8 +144,10 @@ def regexes(name: str) -> list[tuple[str, re.Pattern[str], dict[str, Any]]]:
     return [(e["id"], e["compiled"], e) for e in load_patterns(name) if e["kind"] == "regex"]
 
 
-def by_id(name: str) -> dict[str, dict[str, Any]]:
-    return {e["id"]: e for e in load_patterns(name)}
+@cache
+def by_id(name: str) -> Mapping[str, dict[str, Any]]:
+    """The file's entries by id, built once: extractors look an entry up for every match (read only)."""
+    return MappingProxyType({e["id"]: e for e in load_patterns(name)})
 
 
 def as_span(doclike: Doc | Span | None) -> Span | None:

@@ -39,7 +39,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Token
 
 from extractors.base import Mention, PatternError, named, span_forms
-from pipeline.nlp import get_nlp, make_doc
+from pipeline.nlp import doc_text, get_nlp, make_doc, token_bounds
 
 NAME = "dates"
 KINDS = ("date", "date_range", "time", "time_range")
@@ -233,9 +233,10 @@ def _written_years(cands: list[_Cand]) -> list[int]:
 def _candidates(doc: Doc, whole_text: bool) -> list[_Cand]:
     matcher, by_key = _compiled()
     out: list[_Cand] = []
+    text, (starts, ends) = doc_text(doc), token_bounds(doc)
     for key, s, e in matcher(doc):
-        start = doc[s].idx
-        span = doc[s:e].text
+        start = starts[s]
+        span = text[start:ends[e - 1]]
         for form in by_key[key]:
             m = form.regex.match(span)
             if m is None:

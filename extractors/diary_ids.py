@@ -32,7 +32,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
 from extractors.base import Mention, PatternError, named, span_forms
-from pipeline.nlp import get_nlp
+from pipeline.nlp import doc_text, get_nlp, token_bounds
 
 NAME = "diary_ids"
 KIND = "diary_id"
@@ -116,9 +116,10 @@ def find(doc: Doc) -> list[Mention]:
     """Every diary id in the document, in text order; value = id as written, spacing collapsed."""
     matcher, by_key = _compiled()
     cands: set[tuple[int, int, str, str]] = set()
+    text, (starts, ends) = doc_text(doc), token_bounds(doc)
     for key, s, e in matcher(doc):
-        start = doc[s].idx
-        span = doc[s:e].text
+        start = starts[s]
+        span = text[start:ends[e - 1]]
         for form in by_key[key]:
             m = form.regex.match(span)
             if m is None or not all(check(doc, s) for check in form.requires):

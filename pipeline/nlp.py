@@ -8,6 +8,7 @@ from __future__ import annotations
 from functools import cache
 
 import spacy
+from spacy.attrs import IDX, LENGTH
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
@@ -15,6 +16,7 @@ from spacy.tokens import Doc, Span
 # quadratic memory, which a tokenizer-only pipeline does not have.
 MAX_LENGTH = 20_000_000
 _TEXT = "minutes.text"
+_BOUNDS = "minutes.bounds"
 # Distinct words kept in the tokenizer's cache (a few MB); words past it are tokenized each time.
 _CACHE_SIZE = 200_000
 _WARMED: set[str] = set()
@@ -65,3 +67,12 @@ def doc_text(doc: Doc) -> str:
     if text is None:
         text = doc.user_data[_TEXT] = doc.text
     return text
+
+
+def token_bounds(doc: Doc) -> tuple[list[int], list[int]]:
+    """Each token's start and end offsets in the text, read once: `doc[i].idx` builds a Token per call."""
+    found = doc.user_data.get(_BOUNDS)
+    if found is None:
+        starts = doc.to_array(IDX)
+        found = doc.user_data[_BOUNDS] = (starts.tolist(), (starts + doc.to_array(LENGTH)).tolist())
+    return found
