@@ -116,8 +116,10 @@ LIGATURES: dict[str, str] = {
 }
 # Ō (ft) and ƞ (tf) are real letters elsewhere: only repaired after a lowercase letter.
 CONTEXT_LIGATURES: dict[str, str] = {"\u014c": "ft", "\U0010014c": "ft", "\u019e": "tf", "\U0010019e": "tf"}
-_LIGATURE_RE = re.compile("|".join(re.escape(k) for k in LIGATURES))
-_CONTEXT_RE = re.compile(r"(?<=[a-zåäö])(" + "|".join(re.escape(k) for k in CONTEXT_LIGATURES) + ")")
+# One character each: character classes, which the regex engine scans for far faster than a
+# lookbehind or an alternation tried at every position.
+_LIGATURE_RE = re.compile("[" + "".join(LIGATURES) + "]")
+_CONTEXT_RE = re.compile("([" + "".join(CONTEXT_LIGATURES) + "])(?<=[a-zåäö].)")
 
 
 @repair_step("ligatures", "Broken Calibri ligatures: Ɵ→ti, Ʃ→tt, ƫ→tti (and U+10019F ...), Ō→ft after a lowercase letter.")
@@ -129,8 +131,8 @@ def _ligatures(text: str) -> tuple[str, int]:
 
 # A word broken at a line end: "päätösvaltai-\nseksi". A hyphen before a capital stays
 # ("Keski-\nSuomen"), and so does a suspended hyphen before a conjunction ("sitovuus-\nja").
-_HYPHEN_BREAK = re.compile(
-    r"(?<=[a-zåäö])[-\u00ad\ufffe][ \t]*\n[ \t]*(?!(?:ja|tai|sekä|eli|että|tahi|och|eller)\b)(?=[a-zåäö])"
+_HYPHEN_BREAK = re.compile(  # the hyphen first, then the letter before it: see _LIGATURE_RE
+    r"[-\u00ad\ufffe](?<=[a-zåäö].)[ \t]*\n[ \t]*(?!(?:ja|tai|sekä|eli|että|tahi|och|eller)\b)(?=[a-zåäö])"
 )
 
 
