@@ -25,6 +25,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from collections.abc import Callable
 from pathlib import Path
 
 from extractors import EXTRACTOR_VERSION
@@ -81,10 +82,12 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def plan_ingest(src: Path, paths: list[Path], store: Store, engine: str, force: bool = False,
-                unread: set[Path] = frozenset()) -> Plan:
+                unread: set[Path] = frozenset(), on_work: Callable[[], None] | None = None) -> Plan:
     """Compare the files found under `src` (`paths`, from `run.discover`) with the output.
 
     `unread` are paths that must not be opened (symlinks out of SRC, pipes): planned as unreadable.
+    `on_work` is called once, as soon as a file hashed so far will (most likely) be processed: the
+    batch starts its workers then, while the rest is hashed. A guess, never the plan itself.
     """
     docs = store.read("documents", columns=["doc_id", "source_path", "extractor_version", "status", "engine"])
     known = {d["doc_id"]: d for d in docs.to_pylist()}
@@ -92,7 +95,16 @@ def plan_ingest(src: Path, paths: list[Path], store: Store, engine: str, force: 
     failed = {f["source_path"]: f for f in
               store.read("failures", columns=["doc_id", "source_path", "extractor_version"]).to_pylist()}
     plan = Plan(root=src)
-    files = [(path, _relative(path, src), None if path in unread else hash_file(path)) for path in paths]
+    rels = [_relative(path, src) for path in paths]
+    present = set(rels)
+    files: list[tuple[Path, str, str | None]] = []
+    for path, rel in zip(paths, rels):
+        doc_id = None if path in unread else hash_file(path)
+        files.append((path, rel, doc_id))
+        if on_work is not None and _needs_work(known.get(doc_id or ""), failed.get(rel), doc_at.get(rel), rel,
+                                               doc_id, engine_for(path, engine), force, present):
+            on_work()
+            on_work = None
     groups: dict[str, list[str]] = {}
     for _, rel, doc_id in files:
         if doc_id:
@@ -133,6 +145,16 @@ def plan_ingest(src: Path, paths: list[Path], store: Store, engine: str, force: 
         plan.vanished += [(p, None) for p in failed if p not in present]
         plan.vanished.sort()
     return plan
+
+
+def _needs_work(old: dict | None, failure: dict | None, previous: str | None, rel: str, doc_id: str | None,
+                engine: str, force: bool, present: set[str]) -> bool:
+    """`_reason` for one file before the others are hashed: a copy of a file still present counts as a duplicate."""
+    if doc_id is None:
+        return True
+    if old is not None and old["source_path"] != rel and old["source_path"] in present:
+        return False
+    return _reason(old, failure, previous, rel, doc_id, engine, force) is not None
 
 
 def _reason(old: dict | None, failure: dict | None, previous: str | None, rel: str, doc_id: str, engine: str,

@@ -20,23 +20,29 @@ Why it is built this way:
   --max-memory. A worker dies with the batch (PR_SET_PDEATHSIG) and never writes a core file.
 - Outcomes come back in task order (within a bounded window), so what a batch writes does not
   depend on which worker happened to be faster.
+- A task's time limit runs from the moment its worker starts it (the worker says so): a worker
+  may hold the next task while it runs one, and that wait is not the next task's time.
+
+This module is both sides' contract (limits, reasons, the worker's loop); the batch side's
+machinery (the pool, tasks sent ahead, workers started while the batch is planned) is
+`pipeline.pool`, behind `run_isolated` and `start_crew`.
 """
 from __future__ import annotations
 
 import ctypes
-import json
 import os
 import resource
 import signal
-import subprocess
 import sys
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import Connection
 from multiprocessing.reduction import ForkingPickler
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pipeline.pool import Crew
 
 DEFAULT_TIMEOUT = 120.0
 DEFAULT_MAX_MEMORY_MB = 2048
@@ -175,174 +181,31 @@ def _sys_path() -> list[str]:
     return [p or os.getcwd() for p in sys.path]
 
 
-class _Worker:
-    """One worker process and the task it is running."""
-
-    def __init__(self, limits: Limits, preload: Sequence[str]) -> None:
-        task_r, task_w = os.pipe()
-        result_r, result_w = os.pipe()
-        try:
-            # -I: nothing from the cwd or PYTHON* variables shadows the batch's own modules; its
-            # own session: killing the worker's process group takes a running tesseract with it.
-            self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-c", _BOOT, json.dumps(_sys_path()), json.dumps(list(preload)),
-                 str(task_r), str(result_w), str(limits.max_memory_mb), str(os.getpid())],
-                pass_fds=(task_r, result_w), stdin=subprocess.DEVNULL, stdout=sys.__stderr__ or subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        except OSError:
-            os.close(task_w)
-            os.close(result_r)
-            raise
-        finally:
-            os.close(task_r)
-            os.close(result_w)
-        self.tasks = Connection(task_w, readable=False)
-        self.results = Connection(result_r, writable=False)
-        self.ready = False
-        self.retiring = False  # said it will exit: gets no more tasks
-        self.started = time.monotonic()
-        self.index: int | None = None
-        self.stage = "start"
-        self.deadline = 0.0
-
-    def run(self, index: int, fn: Callable[..., Any], args: tuple, timeout: float) -> None:
-        self.index, self.stage, self.deadline = index, "start", time.monotonic() + timeout
-        self.tasks.send((index, fn, args))
-
-    def kill(self) -> int | None:
-        """SIGKILL the worker and whatever it started; its exit code (negative: the signal)."""
-        if self.proc.returncode is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:  # already gone
-                pass
-        code = self.proc.wait()
-        self.tasks.close()
-        self.results.close()
-        return code
-
-
-class _Pool:
-    def __init__(self, fn: Callable[..., Any], tasks: Sequence[tuple], size: int, limits: Limits,
-                 preload: Sequence[str]) -> None:
-        self.fn, self.tasks, self.limits, self.preload = fn, tasks, limits, preload
-        self.pending = deque(range(len(tasks)))
-        self.done: dict[int, Outcome] = {}
-        self.workers = [_Worker(limits, preload) for _ in range(max(1, min(size, len(tasks))))]
-
-    def outcomes(self) -> Iterator[Outcome]:
-        following = 0
-        while following < len(self.tasks):
-            self._dispatch(following)
-            self._wait()
-            self._enforce_deadlines()
-            while following in self.done:
-                yield self.done.pop(following)
-                following += 1
-
-    def _dispatch(self, following: int) -> None:
-        for w in list(self.workers):
-            if (w.ready and not w.retiring and w.index is None and self.pending
-                    and self.pending[0] < following + _REORDER_WINDOW):
-                i = self.pending.popleft()
-                try:
-                    w.run(i, self.fn, self.tasks[i], self.limits.timeout)
-                except OSError:  # the worker died while idle: the task never started, so it goes back
-                    self.pending.appendleft(i)
-                    w.index = None
-                    self._replace(w, died=True)
-
-    def _wait(self) -> None:
-        now = time.monotonic()
-        deadlines = [w.deadline if w.ready else w.started + _START_TIMEOUT for w in self.workers
-                     if w.index is not None or not w.ready]
-        timeout = max(0.0, min(deadlines) - now) if deadlines else None
-        by_conn = {w.results: w for w in self.workers}
-        for conn in wait(list(by_conn), timeout):
-            self._receive(by_conn[conn])  # type: ignore[index]
-
-    def _receive(self, w: _Worker) -> None:
-        """Read everything the worker has said; a closed pipe means the worker is gone."""
-        try:
-            while w.results.poll():
-                msg = w.results.recv()
-                if msg[0] == "ready":
-                    w.ready = True
-                elif msg[0] == "stage":
-                    w.stage = msg[2]
-                elif msg[0] == "done":
-                    self.done[msg[1]] = Outcome(msg[1], value=msg[2], stage=w.stage)
-                    w.index = None
-                elif msg[0] == "failed":
-                    _, index, stage, reason, error_type, w.retiring = msg
-                    self.done[index] = Outcome(index, stage=stage, reason=reason, error_type=error_type)
-                    w.index = None
-        except (EOFError, OSError):
-            self._replace(w, died=True)
-
-    def _enforce_deadlines(self) -> None:
-        now = time.monotonic()
-        for w in list(self.workers):
-            if w.index is not None and now >= w.deadline and not w.results.poll():
-                index, stage = w.index, w.stage
-                self._replace(w, died=False)
-                self.done[index] = Outcome(index, stage=stage, reason=timeout_reason(self.limits, _stage(stage)),
-                                           error_type="Timeout")
-            elif not w.ready and now >= w.started + _START_TIMEOUT:
-                self._start_failed(w, f"did not start within {_START_TIMEOUT:g} s")
-
-    def _replace(self, w: _Worker, died: bool) -> None:
-        index, stage = w.index, w.stage
-        code = w.kill()
-        if died and not w.ready:
-            self._start_failed(w, f"exited with status {code}")
-        if died and index is not None:
-            self.done[index] = Outcome(index, stage=stage, reason=died_reason(code, _stage(stage), self.limits),
-                                       error_type="WorkerDied")
-        self.workers[self.workers.index(w)] = _Worker(self.limits, self.preload)
-
-    def _start_failed(self, w: _Worker, what: str) -> None:
-        w.kill()
-        raise WorkerStartError(
-            f"a worker process {what} before it could take a document (see the messages above); "
-            f"if --max-memory ({self.limits.max_memory_mb} MB) is small, raise it: a worker needs ~{MIN_MEMORY_MB} MB "
-            "just to load the pipeline"
-        )
-
-    def close(self, graceful: bool) -> None:
-        """End every worker: idle ones by closing their pipe, the rest (or all, after an error) by SIGKILL."""
-        if graceful:
-            for w in self.workers:
-                w.tasks.close()
-            ends = time.monotonic() + _CLOSE_GRACE
-            for w in self.workers:
-                try:
-                    w.proc.wait(timeout=max(0.0, ends - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    pass
-        for w in self.workers:
-            w.kill()
-
-
-def _stage(stage: str) -> str:
-    """A task that never reported a stage was still opening its file."""
-    return "read" if stage == "start" else stage
-
-
 def run_isolated(fn: Callable[..., Any], tasks: Sequence[tuple], workers: int, limits: Limits,
-                 preload: Sequence[str] = ()) -> Iterator[Outcome]:
+                 preload: Sequence[str] = (), crew: Crew | None = None) -> Iterator[Outcome]:
     """`fn(*task, on_stage=...)` for every task in worker processes; outcomes in task order.
 
     `fn` must be importable by name (it is pickled by reference) and call `on_stage(name)` as it
-    moves on, so that a task stopped midway is reported with the stage it was in.
+    moves on, so that a task stopped midway is reported with the stage it was in. `crew`: workers
+    started earlier (`start_crew`), used instead of starting new ones where they fit.
     """
+    from pipeline.pool import Pool  # the batch side's machinery; workers never need it
+
     if not tasks:
+        if crew is not None:
+            crew.close()
         return
-    pool = _Pool(fn, tasks, workers, limits, preload)
+    pool = Pool(fn, tasks, workers, limits, preload, crew)
     finished = False
     try:
         yield from pool.outcomes()
         finished = True
     finally:
         pool.close(graceful=finished)
+
+
+def start_crew(limits: Limits, preload: Sequence[str]) -> Crew:
+    """An empty `Crew` for a batch still being planned; `Crew.start` starts its workers."""
+    from pipeline.pool import Crew
+
+    return Crew(limits, preload)

@@ -20,9 +20,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from operator import attrgetter
 
 _DIGITS = re.compile(r"\d+")
-_SPACES = re.compile(r"\s+")
 _BOLD_FONT = re.compile(r"bold|black|heavy|demi|semibold|extrabold|ultrabold", re.IGNORECASE)
 # "1 (8)", "3/9", "Sivu 2", "Sivu 2/9", "- 4 -", "Page 1 of 3": a line that is only a page number.
 _PAGE_NUMBER = re.compile(
@@ -106,7 +106,8 @@ def is_bold_font(fontname: str | None) -> bool:
 
 def mask_digits(text: str) -> str:
     """Digits masked and spacing/case normalised: "3 (8)" and "4 (8)" compare equal."""
-    return _SPACES.sub(" ", _DIGITS.sub("#", text)).strip().casefold()
+    # split() takes the white space `\s` matches: spaces collapsed to one and stripped, without a regex.
+    return " ".join(_DIGITS.sub("#", text).split()).casefold()
 
 
 # --------------------------------------------------------------------------- chars → lines
@@ -136,20 +137,25 @@ def _make_word(chars: list[Char]) -> list[Word]:
 
 
 def _words_of_row(row: list[Char]) -> list[Word]:
-    row.sort(key=lambda c: c.x0)
+    row.sort(key=attrgetter("x0"))
     words: list[Word] = []
     current: list[Char] = []
     prev: Char | None = None
     broken = False  # a space since `prev`
     for ch in row:
-        if ch.text.isspace():
+        text = ch.text
+        if text.isspace():
             broken = True
             continue
         if prev is not None:
-            if ch.text == prev.text and abs(ch.x0 - prev.x0) < 0.5 and abs(ch.top - prev.top) < 0.5:
+            if text == prev.text and abs(ch.x0 - prev.x0) < 0.5 and abs(ch.top - prev.top) < 0.5:
                 continue  # the same glyph drawn twice (fake bold, shadow)
             if broken or ch.x0 - prev.x1 > WORD_GAP * max(ch.size, prev.size, 1.0):
-                words.extend(_make_word(current))
+                if len(current) == 1:  # `_make_word` inlined for the common case (pypdfium2)
+                    c = current[0]
+                    words.append(Word(c.text, c.x0, c.x1, c.top, c.bottom, c.bold, c.size))
+                else:
+                    words.extend(_make_word(current))
                 current = []
         current.append(ch)
         prev, broken = ch, ch.space_after
@@ -177,7 +183,7 @@ def lines_from_chars(chars: Iterable[Char], page: int) -> list[Line]:
     The bottom (baseline plus descent) is steadier than the top, which accented capitals
     raise in pdfium's boxes and larger type raises everywhere.
     """
-    ordered = sorted(chars, key=lambda c: c.bottom)
+    ordered = sorted(chars, key=attrgetter("bottom"))
     rows: list[list[Char]] = []
     row_ref = row_tol = 0.0
     for ch in ordered:
@@ -233,15 +239,16 @@ def drop_chrome(pages: Sequence[PageLines]) -> list[list[Line]]:
     """
     need = max(2, (sum(1 for page in pages if page.lines) + 1) // 2)
     seen: dict[tuple[str, str], list[tuple[int, float]]] = {}
+    masked: dict[int, list[str]] = {}  # id(band line) → its segments, digits masked: made once
     for p_idx, page in enumerate(pages):
         for line in page.lines:
             band = _band(line, page.height)
             if band is None:
                 continue
             pos = line.top if band == "top" else page.height - line.bottom
-            for seg in segments(line):
-                key = (band, mask_digits(" ".join(w.text for w in seg)))
-                seen.setdefault(key, []).append((p_idx, pos))
+            texts = masked[id(line)] = [mask_digits(" ".join([w.text for w in seg])) for seg in segments(line)]
+            for text in texts:
+                seen.setdefault((band, text), []).append((p_idx, pos))
 
     def repeated(key: tuple[str, str], pos: float) -> bool:
         pages_at = {p for p, q in seen.get(key, ()) if abs(q - pos) <= CHROME_POSITION}
@@ -251,7 +258,7 @@ def drop_chrome(pages: Sequence[PageLines]) -> list[list[Line]]:
         if _PAGE_NUMBER.match(line.text.strip()):
             return True
         pos = line.top if band == "top" else height - line.bottom
-        return all(repeated((band, mask_digits(" ".join(w.text for w in s))), pos) for s in segments(line))
+        return all(repeated((band, text), pos) for text in masked[id(line)])
 
     earlier: set[str] = set()  # masked lines of the pages before this one
     out: list[list[Line]] = []
@@ -285,7 +292,7 @@ def _left_margin(starts: Sequence[float]) -> float | None:
     """The leftmost x at which a fair share of lines start (stray outdented lines do not count)."""
     need = max(MIN_LABEL_ROWS, len(starts) // 50)
     for x in sorted(set(round(s) for s in starts)):
-        if sum(1 for s in starts if _near(s, x)) >= need:
+        if sum(1 for s in starts if abs(s - x) <= X_TOLERANCE) >= need:  # `_near`, inlined: many starts
             return x
     return None
 
@@ -317,9 +324,9 @@ def find_label_columns(pages: Sequence[Sequence[Line]]) -> list[tuple[float, flo
             continue  # an indented two-column block (a member list) is not a label column
         if any(_near(left, fl) and _near(text_x, ft) for _, fl, ft in found):
             continue
-        rows = [(a, b) for a, b in pairs if _near(a, left) and _near(b, text_x)]
-        continuing = sum(1 for s in starts if _near(s, text_x))
-        if len(rows) >= MIN_LABEL_ROWS and continuing >= MIN_CONTINUATIONS:
+        rows = [(a, b) for a, b in pairs if abs(a - left) <= X_TOLERANCE and abs(b - text_x) <= X_TOLERANCE]
+        if len(rows) >= MIN_LABEL_ROWS and sum(  # `_near` inlined here: these loops are long
+                1 for s in starts if abs(s - text_x) <= X_TOLERANCE) >= MIN_CONTINUATIONS:
             mean_l = sum(a for a, _ in rows) / len(rows)
             mean_t = sum(b for _, b in rows) / len(rows)
             found.append((len(rows), mean_l, mean_t))
@@ -344,18 +351,19 @@ def split_label(line: Line, columns: Sequence[tuple[float, float]]) -> tuple[tup
 
 def _bold_runs(line: Line) -> list[str]:
     """The line's text, broken before a bold run that follows regular text across a column gap."""
-    parts: list[list[Word]] = [[]]
-    prev: Word | None = None
-    for w in line.words:
-        if prev is not None and w.bold and not prev.bold and w.x0 - prev.x1 > COLUMN_GAP * w.size:
-            parts.append([])
-        parts[-1].append(w)
-        prev = w
-    return [" ".join(w.text for w in part) for part in parts if part]
+    ws, start = line.words, 0
+    out: list[str] = []
+    for j in range(1, len(ws)):
+        if ws[j].bold and not ws[j - 1].bold and ws[j].x0 - ws[j - 1].x1 > COLUMN_GAP * ws[j].size:
+            out.append(_join(ws[start:j]))
+            start = j
+    if ws:
+        out.append(_join(ws[start:]))
+    return out
 
 
 def _join(words: Sequence[Word]) -> str:
-    return " ".join(w.text for w in words)
+    return " ".join([w.text for w in words])
 
 
 def render_page(lines: Sequence[Line], columns: Sequence[tuple[float, float]]) -> str:

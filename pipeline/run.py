@@ -12,19 +12,22 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pipeline import pages
 from pipeline.document import (  # noqa: F401 - re-exported: the per-document API lives in pipeline.document
     PAGE_JOIN, DocumentResult, failed_result, failure_row, page_of, process_document, relative_path, repaired_text,
 )
 from pipeline.incremental import Plan, plan_ingest, plan_reprocess
-from pipeline.isolation import Limits, run_isolated
+from pipeline.isolation import Limits, run_isolated, start_crew
 from pipeline.redact import redact_rows
 from pipeline.sources import discover, refusal
 from pipeline.read import DEFAULT_ENGINE
 from pipeline.schema import REPAIR_STEPS
-from pipeline.store import Store
+from pipeline.store import Batch, Store
+
+if TYPE_CHECKING:
+    from pipeline.pool import Crew
 
 DEFAULT_LIMITS = Limits()
 # Imported by each isolated worker before it takes a document, so that no document's time
@@ -76,19 +79,21 @@ class Summary:
 
 def _iter_results(paths: list[Path], root: Path, engine: str, workers: int,
                   stored: Mapping[Path, pages.PagesRef] | None = None, limits: Limits = DEFAULT_LIMITS,
-                  isolate: bool = True, follow_symlinks: bool = False) -> Iterator[DocumentResult]:
+                  isolate: bool = True, follow_symlinks: bool = False,
+                  crew: Crew | None = None) -> Iterator[DocumentResult]:
     """Each path's result, in path order.
 
     A path `sources.refusal` turns down (a symlink out of the folder, a named pipe, an oversized
     text) fails here without being opened. With `isolate` every other one is processed in a
-    worker process under `limits` (time, memory), so that no file can hang or exhaust the batch;
-    without it, in this process (or a plain process pool): for tests and library use only.
+    worker process under `limits` (time, memory), so that no file can hang or exhaust the batch
+    (`crew`: workers started while the batch was planned); without it, in this process (or a
+    plain process pool): for tests and library use only.
     """
     stored = stored or {}
     refused = {p: r for p in paths if p not in stored and (r := refusal(p, root, limits, follow_symlinks)) is not None}
     todo = [p for p in paths if p not in refused]
     if isolate:
-        results = _isolated(todo, root, engine, workers, stored, limits)
+        results = _isolated(todo, root, engine, workers, stored, limits, crew)
     elif workers <= 1 or len(todo) <= 1:
         results = (process_document(p, root, engine, stored.get(p)) for p in todo)
     else:
@@ -103,9 +108,10 @@ def _iter_results(paths: list[Path], root: Path, engine: str, workers: int,
 
 
 def _isolated(paths: list[Path], root: Path, engine: str, workers: int, stored: Mapping[Path, pages.PagesRef],
-              limits: Limits) -> Iterator[DocumentResult]:
+              limits: Limits, crew: Crew | None = None) -> Iterator[DocumentResult]:
     tasks = [(p, root, engine, stored.get(p)) for p in paths]
-    for path, outcome in zip(paths, run_isolated(process_document, tasks, workers, limits, _WORKER_PRELOAD)):
+    outcomes = run_isolated(process_document, tasks, workers, limits, _WORKER_PRELOAD, crew)
+    for path, outcome in zip(paths, outcomes):
         if outcome.reason is None:
             yield outcome.value
         else:  # stopped (time limit), killed (memory, crash) or an error no one foresaw
@@ -127,7 +133,9 @@ class Collector:
     """Counts results into a Summary and writes their rows in batches.
 
     The one copy of the bookkeeping between results and tables (duplicates, counts, which old
-    rows a batch replaces): `run_batch`, `minutes reprocess` and the Dask flow all use it.
+    rows a batch replaces): `run_batch`, `minutes reprocess` and the Dask flow all use it. Rows
+    go into a `store.Batch` as they come (converted, partly written while the workers go on);
+    `flush` commits it, so a crash loses only what came after the last flush.
     """
 
     def __init__(self, store: Store, plan: Plan, flush_every: int = 200) -> None:
@@ -135,7 +143,7 @@ class Collector:
         skipped, duplicates = len(plan.unchanged), len(plan.duplicates)
         self.summary = Summary(documents=skipped + duplicates, skipped=skipped, duplicates=duplicates,
                                out=store.out, vanished=len(plan.vanished), missing=len(plan.missing))
-        self.pending: dict[str, list[dict[str, Any]]] = {}
+        self.batch = Batch(store)
         self.replaced: dict[str, set[str]] = {"doc_id": set(), "source_path": set(plan.stale_paths)}
         self.seen: set[str] = set()
         self.hashes = {w.source_path: w.doc_id for w in plan.work if w.doc_id}
@@ -165,14 +173,12 @@ class Collector:
             summary.repairs += sum(document[f"repair_{step}"] for step in REPAIR_STEPS)
         summary.from_pages += result.from_pages
         summary.decisions += result.n_decisions
-        for name, rows in result.rows.items():
-            self.pending.setdefault(name, []).extend(rows)
+        self.batch.add(result.rows)
         if len(self.replaced["source_path"]) >= self.flush_every:
             self.flush()
 
     def flush(self) -> None:
-        self.store.replace(self.pending, self.replaced)  # with nothing pending: only makes empty tables readable
-        self.pending.clear()
+        self.batch.commit(self.replaced)  # with nothing pending: only makes empty tables readable
         self.replaced["doc_id"].clear()
         self.replaced["source_path"].clear()
 
@@ -190,17 +196,17 @@ class Collector:
 def run_plan(plan: Plan, store: Store, engine: str = DEFAULT_ENGINE, workers: int = 1,
              progress: Callable[[DocumentResult], None] | None = None, flush_every: int = 200,
              prune: bool = False, limits: Limits = DEFAULT_LIMITS, isolate: bool = True,
-             follow_symlinks: bool = False, redact_contacts: bool = False) -> Summary:
+             follow_symlinks: bool = False, redact_contacts: bool = False, crew: Crew | None = None) -> Summary:
     """Process a plan's work and write its rows; the caller holds `store.lock()`.
 
-    `limits`, `isolate` and `follow_symlinks` are `_iter_results`'; `redact_contacts` masks
-    e-mail addresses and phone numbers in the text columns before anything is written.
+    `limits`, `isolate`, `follow_symlinks` and `crew` are `_iter_results`'; `redact_contacts`
+    masks e-mail addresses and phone numbers in the text columns before anything is written.
     """
     started = time.perf_counter()
     collector = Collector(store, plan, flush_every)
     stored = {w.path: w.stored for w in plan.work if w.stored}
     for result in _iter_results([w.path for w in plan.work], plan.root, engine, workers, stored,
-                                limits, isolate, follow_symlinks):
+                                limits, isolate, follow_symlinks, crew):
         if redact_contacts:
             redact_rows(result.rows)
         collector.add(result)
@@ -212,15 +218,18 @@ def run_plan(plan: Plan, store: Store, engine: str = DEFAULT_ENGINE, workers: in
 
 
 def plan_batch(src: Path, store: Store, engine: str = DEFAULT_ENGINE, force: bool = False,
-               limits: Limits = DEFAULT_LIMITS, follow_symlinks: bool = False) -> Plan:
+               limits: Limits = DEFAULT_LIMITS, follow_symlinks: bool = False,
+               on_work: Callable[[int], None] | None = None) -> Plan:
     """The plan of an ingest run over `src` (`pipeline.incremental`); the caller holds the lock.
 
     Files that will be refused are not even hashed: a named pipe would block, a symlink out of
-    the folder would be read.
+    the folder would be read. `on_work(n)` is called as soon as some file is seen to need
+    processing, with the most files that can go to workers (to start them while planning goes on).
     """
     paths = discover(src, follow_symlinks)
     unread = {p for p in paths if refusal(p, src, limits, follow_symlinks) is not None}
-    return plan_ingest(src, paths, store, engine, force=force, unread=unread)
+    hint = (lambda: on_work(len(paths) - len(unread))) if on_work else None
+    return plan_ingest(src, paths, store, engine, force=force, unread=unread, on_work=hint)
 
 
 def process_here(path: Path, root: Path, engine: str = DEFAULT_ENGINE, stored: pages.PagesRef | None = None,
@@ -254,17 +263,22 @@ def run_batch(
     What counts as changed is `pipeline.incremental`'s plan; `force` processes every file,
     `prune` deletes the rows of files gone from `src`. Holds the output folder's lock.
     Each document runs in a worker process under `limits` unless `isolate` is False (see
-    `_iter_results`); nothing is written outside `out`.
+    `_iter_results`); nothing is written outside `out`. The workers start as soon as planning
+    sees a file to process, so that their start-up overlaps the rest of the planning; when
+    there is nothing to do, none start (or they are killed at once).
     """
     started = time.perf_counter()
     src, out = Path(src), Path(out).resolve()
     store = Store(out)
-    with store.lock():
-        plan = plan_batch(src, store, engine, force, limits, follow_symlinks)
+    with store.lock(), start_crew(limits, _WORKER_PRELOAD) as crew:
+        start = (lambda most: crew.start(min(workers, most))) if isolate else None
+        plan = plan_batch(src, store, engine, force, limits, follow_symlinks, on_work=start)
+        if not plan.work:
+            crew.close()
         if on_plan:
             on_plan(plan)
         summary = run_plan(plan, store, engine, workers, progress, flush_every, prune, limits, isolate,
-                           follow_symlinks, redact_contacts)
+                           follow_symlinks, redact_contacts, crew)
     summary.seconds = time.perf_counter() - started
     return summary
 

@@ -6,10 +6,12 @@ digits of doc_id), so that `pandas.read_parquet(OUT / "decisions")` and DuckDB's
 shard per table: re-processing it rewrites that shard without the old rows (replace, never
 duplicate).
 
-Safe writes: `replace` first writes every changed shard of every table to a temporary file
-(`.tmp-*`, which readers ignore) and only then renames them into place, `documents` last. An
-error or a crash while writing leaves the tables exactly as they were; the renames take
+Safe writes: `replace` (or a `Batch`'s commit) first writes every changed shard of every table to
+a temporary file in `OUT/.tmp-staging` (no reader looks there; DuckDB's `*.parquet` glob would
+read a `.tmp-*` file beside the shards) and only then renames them into place, `documents` last.
+An error or a crash while writing leaves the tables exactly as they were; the renames take
 milliseconds, and a document whose rows are all in place is exactly one with a `documents` row.
+A `Batch` writes some of its shards there while the documents are still being processed.
 Two runs on the same folder would still overwrite each other's shards, so a run holds
 `Store.lock()` (an flock on `OUT/.lock`) from start to end, and a second one stops at once.
 """
@@ -33,6 +35,7 @@ WRITE_ORDER = ("pages", "failures", "mentions", "votes", "meetings", "decisions"
 LOCK_NAME = ".lock"
 _EMPTY_SHARD = "part-empty.parquet"
 _TMP_PREFIX = ".tmp-"
+STAGING = ".tmp-staging"  # the folder shards are written to before they are renamed into place
 # Stored pages are read back one document at a time: small row groups let a lookup by doc_id
 # skip the rest of the shard through the row-group statistics.
 _ROW_GROUP_ROWS = {"pages": 256}
@@ -64,7 +67,7 @@ def to_arrow(table: Table, rows: Iterable[Mapping[str, Any]]) -> pa.Table:
 
 
 def _write_temp(arrow: pa.Table, folder: Path, row_group_size: int | None = None) -> Path:
-    """Write to a temporary file beside its target; the caller renames it into place."""
+    """Write to a temporary file in `folder` (on the target's file system); the caller renames it into place."""
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=".parquet", dir=folder)
     os.close(fd)
@@ -107,43 +110,12 @@ class Store:
         every table but `pages`); `replaced["source_path"]` are paths whose old failures go,
         and whose old document (if the bytes there changed) goes too. Pages are replaced only
         by new pages of the same doc_id or when listed in `replaced["pages"]`: a document
-        extracted again from its stored pages keeps them.
+        extracted again from its stored pages keeps them. The same as adding `rows` to a
+        `Batch` and committing it.
         """
-        paths = set(replaced.get("source_path", set()))
-        # A file whose bytes changed has a new doc_id: its old rows go too.
-        doc_ids = set(replaced.get("doc_id", set())) | self._doc_ids_at(paths)
-        page_ids = {r["doc_id"] for r in rows.get("pages", [])} | set(replaced.get("pages", set()))
-        staged: list[Staged] = []
-        try:
-            for name in WRITE_ORDER:
-                table = TABLES[name]
-                key = _row_key(table)
-                drop = paths if key == "source_path" else page_ids if name == "pages" else doc_ids
-                by_shard: dict[str, list[dict[str, Any]]] = defaultdict(list)
-                for row in rows.get(name, []):
-                    by_shard[shard_of(_shard_key(table, row))].append(row)
-                # Old rows of a replaced key may sit in any shard (failures keyed by path).
-                shards = set(by_shard)
-                if key == "doc_id":
-                    shards |= {shard_of(d) for d in drop}
-                elif drop:
-                    shards |= {p.stem.removeprefix("part-") for p in self.path(name).glob("part-*.parquet")}
-                for shard in sorted(shards):
-                    step = self._stage(table, shard, by_shard.get(shard, []), key, drop)
-                    if step:
-                        staged.append(step)
-        except BaseException:
-            for _, tmp in staged:
-                if tmp is not None:
-                    tmp.unlink(missing_ok=True)
-            raise
-        for target, tmp in staged:  # commit: renames only, documents last
-            if tmp is None:
-                target.unlink(missing_ok=True)
-            else:
-                os.replace(tmp, target)
-        for name in WRITE_ORDER:
-            self._ensure_readable(TABLES[name])
+        batch = Batch(self, early=False)
+        batch.add(rows)
+        batch.commit(replaced)
 
     def remove(self, doc_ids: set[str], source_paths: set[str] = frozenset()) -> None:
         """Delete documents from every table, their pages included, and failures at the paths."""
@@ -161,7 +133,7 @@ class Store:
             self.replace({}, {"pages": orphans})
         return len(orphans)
 
-    def _stage(self, table: Table, shard: str, new: list[dict[str, Any]], key: str, drop: set[str]) -> Staged | None:
+    def _stage(self, table: Table, shard: str, new: pa.Table | None, key: str, drop: set[str]) -> Staged | None:
         """The shard's new content as a temporary file (or a deletion); None when unchanged."""
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
@@ -178,14 +150,19 @@ class Store:
                 old = kept
             if old.num_rows:
                 parts.append(old.select(table.names).cast(table.schema))
-        if not new and not dropped:
+        if new is None and not dropped:
             return None
-        if new:
-            parts.append(to_arrow(table, new))
+        if new is not None:
+            parts.append(new)
         if not parts:
             return (path, None) if path.exists() else None
-        merged = pa.concat_tables(parts).sort_by([(c, "ascending") for c in table.sort_by])
-        return path, _write_temp(merged, path.parent, _ROW_GROUP_ROWS.get(table.name))
+        return path, self._write_staged(table, pa.concat_tables(parts))
+
+    def _write_staged(self, table: Table, rows: pa.Table) -> Path:
+        """A shard's rows, sorted, as a temporary file in the staging folder (readers never look there)."""
+        self.path(table.name).mkdir(parents=True, exist_ok=True)
+        merged = rows.sort_by([(c, "ascending") for c in table.sort_by])
+        return _write_temp(merged, self.out / STAGING, _ROW_GROUP_ROWS.get(table.name))
 
     def _ensure_readable(self, table: Table) -> None:
         """A table with no rows still reads (as zero rows with its schema)."""
@@ -212,7 +189,7 @@ class Store:
         if columns:
             schema = pa.schema([schema.field(c) for c in columns])
         if not files:
-            return schema.empty_table()
+            return pa.Table.from_batches([], schema=schema)  # not schema.empty_table(): that imports pandas (0.3 s)
         return pa.concat_tables([pq.read_table(f, columns=schema.names).cast(schema) for f in files])
 
     @contextmanager
@@ -247,6 +224,7 @@ class Store:
             self._remove_temp_files()
             yield
         finally:
+            _remove_staging(self.out)  # what a batch that failed or was stopped had written early
             path.unlink(missing_ok=True)
             os.close(fd)
 
@@ -254,6 +232,7 @@ class Store:
         """Temporary shards left by a run that was killed while writing (only under the lock)."""
         for tmp in self.out.glob(f"*/{_TMP_PREFIX}*.parquet"):
             tmp.unlink(missing_ok=True)
+        _remove_staging(self.out)
 
 
 def _holder(path: Path) -> str:
@@ -262,3 +241,127 @@ def _holder(path: Path) -> str:
     except (FileNotFoundError, UnicodeDecodeError):
         pid, since = "", ""
     return f"pid {pid or 'unknown'} since {since or 'an unknown time'}"
+
+
+class Batch:
+    """Rows on their way into the tables: Arrow per table and shard as they come, written at `commit`.
+
+    Converting rows and writing shard files is most of what writing costs, and a batch can do both
+    while its workers are still busy: `add` converts each document's rows at once and (`early`)
+    writes a shard no file holds yet to the staging folder straight away, as nothing but this
+    batch's rows can go into it. A shard that gets more rows later is written again at commit.
+    `commit` stages the rest as `Store.replace` describes and renames, documents last: until then
+    the tables are untouched, and after a failed commit the rows are still here to try again.
+    """
+
+    def __init__(self, store: Store, early: bool = True) -> None:
+        self.store, self.early = store, early
+        self.parts: dict[str, dict[str, list[pa.Table]]] = {}  # table -> shard -> new rows, in arrival order
+        self.page_ids: set[str] = set()
+        self.staged: dict[tuple[str, str], Path] = {}  # (table, shard) -> its rows so far, written early
+        self.late: set[tuple[str, str]] = set()  # shards left for commit (more rows came after staging)
+        self.on_disk: dict[str, set[str]] = {}  # table -> shards that have a file (none appear under the lock)
+
+    def add(self, rows: Mapping[str, list[dict[str, Any]]]) -> None:
+        """Take a document's (or any) rows per table; a row with a column the schema lacks is a ValueError."""
+        for name in WRITE_ORDER:
+            if name == "pages":
+                self.page_ids.update(r["doc_id"] for r in rows.get(name, []))
+            if not rows.get(name):
+                continue
+            table = TABLES[name]
+            by_shard: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+            for row in rows[name]:
+                by_shard[shard_of(_shard_key(table, row))].append(row)
+            shards = self.parts.setdefault(name, {})
+            for shard, shard_rows in by_shard.items():
+                shards.setdefault(shard, []).append(to_arrow(table, shard_rows))
+                if self.early:
+                    self._stage_early(table, shard)
+
+    def _stage_early(self, table: Table, shard: str) -> None:
+        key = (table.name, shard)
+        if key in self.late:
+            return
+        if key in self.staged:  # more rows for it: written once more, at commit
+            self.staged.pop(key).unlink(missing_ok=True)
+            self.late.add(key)
+            return
+        if table.name not in self.on_disk:
+            self.on_disk[table.name] = {p.stem.removeprefix("part-") for p in
+                                        self.store.path(table.name).glob("part-*.parquet")}
+        if shard in self.on_disk[table.name]:
+            return  # its old rows may have to go: staged at commit, when all of `replaced` is known
+        try:
+            self.staged[key] = self.store._write_staged(table, pa.concat_tables(self.parts[table.name][shard]))
+        except BaseException:
+            self._discard_staged()
+            raise
+
+    def commit(self, replaced: Mapping[str, set[str]]) -> None:
+        """Write the rows added, dropping earlier rows whose key is in `replaced` (see `Store.replace`)."""
+        store = self.store
+        paths = set(replaced.get("source_path", set()))
+        # A file whose bytes changed has a new doc_id: its old rows go too.
+        doc_ids = set(replaced.get("doc_id", set())) | store._doc_ids_at(paths)
+        page_ids = self.page_ids | set(replaced.get("pages", set()))
+        staged: list[Staged] = []
+        try:
+            for name in WRITE_ORDER:
+                table = TABLES[name]
+                key = _row_key(table)
+                drop = paths if key == "source_path" else page_ids if name == "pages" else doc_ids
+                new = self.parts.get(name, {})
+                # Old rows of a replaced key may sit in any shard (failures keyed by path).
+                shards = set(new)
+                if key == "doc_id":
+                    shards |= {shard_of(d) for d in drop}
+                elif drop:
+                    shards |= {p.stem.removeprefix("part-") for p in store.path(name).glob("part-*.parquet")}
+                for shard in sorted(shards):
+                    early = self.staged.pop((name, shard), None)
+                    if early is not None:  # the shard had no file, and no rows came since: this is its content
+                        staged.append((store.path(name) / f"part-{shard}.parquet", early))
+                        continue
+                    rows = pa.concat_tables(new[shard]) if shard in new else None
+                    step = store._stage(table, shard, rows, key, drop)
+                    if step:
+                        staged.append(step)
+        except BaseException:
+            for _, tmp in staged:
+                if tmp is not None:
+                    tmp.unlink(missing_ok=True)
+            self._discard_staged()
+            raise
+        for target, tmp in staged:  # commit: renames only, documents last
+            if tmp is None:
+                target.unlink(missing_ok=True)
+            else:
+                os.replace(tmp, target)
+        for name in WRITE_ORDER:
+            store._ensure_readable(TABLES[name])
+        self.parts.clear()
+        self.page_ids.clear()
+        self._discard_staged()
+        _remove_staging(store.out)
+
+    def _discard_staged(self) -> None:
+        """Forget what was written early (its rows stay): the next commit stages everything again."""
+        for tmp in self.staged.values():
+            tmp.unlink(missing_ok=True)
+        self.staged.clear()
+        self.late.clear()
+        self.on_disk.clear()
+
+
+def _remove_staging(out: Path) -> None:
+    """Empty and remove the staging folder (only under the lock: another run's files are never there)."""
+    folder = out / STAGING
+    if not folder.is_dir():
+        return
+    for tmp in folder.glob(f"{_TMP_PREFIX}*"):
+        tmp.unlink(missing_ok=True)
+    try:
+        folder.rmdir()
+    except OSError:  # something else was put there: left alone
+        pass

@@ -36,24 +36,31 @@ _NOT_PDF = ("not a PDF: the file does not start with %PDF- "
 _TRUNCATED = "the PDF is truncated (no %%EOF end marker); download the file again"
 # pdfium marks a hyphen it sees at a line end with U+0002 or U+FFFE (the PDF itself has a plain
 # "-"); other control characters are white space.
-_PDFIUM_TRANSLATE = {**{c: " " for c in range(0x20)}, 0x02: "-", 0xFFFE: "-"}
+_PDFIUM_HYPHENS = ("\x02", "\ufffe")
+_CONTROL = re.compile("[\x00-\x1f]")
 _RUN = re.compile(r"\S+")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _raw_prototype(fn: object, restype: type | None, *argtypes: type) -> Callable[..., object]:
-    """The same C function with plain address arguments and result.
+def _raw_prototype(fn: object, restype: type | None) -> Callable[..., object]:
+    """The same C function with plain arguments and result, converted by nothing in Python.
 
-    pypdfium2's bindings take and return typed pointers; converting those costs more than the
-    call itself, and these run a few times per word. A private prototype leaves pypdfium2's own
-    bindings untouched.
+    pypdfium2's bindings take and return typed pointers, and even plain `argtypes` run a
+    converter per argument; converting costs more than the call itself, and these run a few
+    times per word. With only the result declared, ctypes passes an `int` as a C int and a
+    `c_void_p` or `byref` as a pointer (a cdecl prototype takes more arguments than it
+    declares). A private prototype leaves pypdfium2's own bindings untouched.
     """
-    return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(fn, ctypes.c_void_p).value)
+    return ctypes.CFUNCTYPE(restype)(ctypes.cast(fn, ctypes.c_void_p).value)
 
 
-_TEXT_OBJECT = _raw_prototype(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int)
-_LOOSE_BOX = _raw_prototype(pdfium_c.FPDFText_GetLooseCharBox, ctypes.c_int, ctypes.c_void_p, ctypes.c_int,
-                            ctypes.c_void_p)
+# Called as (textpage: c_void_p, index: int[, rect: byref(FS_RECTF)]); the results are those of
+# pypdfium2's bindings (a text object as its address, None for none).
+_TEXT_OBJECT = _raw_prototype(pdfium_c.FPDFText_GetTextObject, ctypes.c_void_p)
+_LOOSE_BOX = _raw_prototype(pdfium_c.FPDFText_GetLooseCharBox, ctypes.c_int)
+_CHAR_ANGLE = _raw_prototype(pdfium_c.FPDFText_GetCharAngle, ctypes.c_float)
+_FONT_SIZE = _raw_prototype(pdfium_c.FPDFText_GetFontSize, ctypes.c_double)
+_TEXT_FONT = _raw_prototype(pdfium_c.FPDFTextObj_GetFont, ctypes.c_void_p)  # (text object: c_void_p)
 # pdfium renamed FPDFFont_GetFontName to FPDFFont_GetBaseFontName (pypdfium2 4.x has the old one).
 _FONT_NAME = getattr(pdfium_c, "FPDFFont_GetBaseFontName", None) or pdfium_c.FPDFFont_GetFontName
 
@@ -143,29 +150,38 @@ class _RunReader:
 
     def __init__(self, textpage: pdfium.PdfTextPage, page_top: float) -> None:
         self.textpage = textpage.raw  # the typed handle, for pypdfium2's own bindings
-        self.raw = ctypes.cast(textpage.raw, ctypes.c_void_p).value  # the address, for the prototypes
+        self.raw = ctypes.c_void_p(ctypes.cast(textpage.raw, ctypes.c_void_p).value)  # for the prototypes
         self.top = page_top
         self.rect = pdfium_c.FS_RECTF()
-        self.rect_ptr = ctypes.addressof(self.rect)
+        self.rect_ref = ctypes.byref(self.rect)
         self.objects: dict[int, tuple[bool, float, bool]] = {}
+        # Fonts by address: they live as long as the page, so an address is one font here.
+        self.fonts: dict[int | None, bool] = {}
         self.name = ctypes.create_string_buffer(256)
+
+    def bold(self, font: int | None) -> bool:
+        """Whether a font's name says bold, looked up once per font of the page."""
+        found = self.fonts.get(font)
+        if found is None:
+            n = _FONT_NAME(ctypes.cast(font, pdfium_c.FPDF_FONT), self.name, len(self.name)) if font else 0
+            fontname = self.name.value.decode("latin-1", "replace") if n else ""
+            found = self.fonts[font] = layout.is_bold_font(fontname)
+        return found
 
     def info(self, key: int, index: int) -> tuple[bool, float, bool]:
         """(bold, size, upright) of a text object, looked up once per object."""
         found = self.objects.get(key)
         if found is None:
-            font = pdfium_c.FPDFTextObj_GetFont(ctypes.cast(key, pdfium_c.FPDF_PAGEOBJECT))
-            n = _FONT_NAME(font, self.name, len(self.name)) if font else 0
-            fontname = self.name.value.decode("latin-1", "replace") if n else ""
-            angle = pdfium_c.FPDFText_GetCharAngle(self.textpage, index)
+            bold = self.bold(_TEXT_FONT(ctypes.c_void_p(key)))
+            angle = _CHAR_ANGLE(self.raw, index)
             upright = angle < 0.01 or abs(angle - 6.283185) < 0.01
-            size = pdfium_c.FPDFText_GetFontSize(self.textpage, index)
-            found = self.objects[key] = (layout.is_bold_font(fontname), size, upright)
+            size = _FONT_SIZE(self.raw, index)
+            found = self.objects[key] = (bold, size, upright)
         return found
 
     def box(self, index: int) -> tuple[float, float, float] | None:
         """(left, right, bottom) of a glyph, bottom measured down from the page top."""
-        if not _LOOSE_BOX(self.raw, index, self.rect_ptr):
+        if not _LOOSE_BOX(self.raw, index, self.rect_ref):
             return None
         rect = self.rect
         return rect.left, rect.right, self.top - rect.bottom
@@ -184,12 +200,12 @@ class _RunReader:
 
     def glyph_by_glyph(self, text: str, start: int, out: list[Char]) -> None:
         """A run whose glyphs belong to several text objects (or none): one Char per object."""
-        object_of = _TEXT_OBJECT
+        object_of, raw = _TEXT_OBJECT, self.raw
         i, end = 0, len(text)
         while i < end:
-            key = object_of(self.raw, start + i)
+            key = object_of(raw, start + i)
             j = i + 1
-            while j < end and object_of(self.raw, start + j) == key:
+            while j < end and object_of(raw, start + j) == key:
                 j += 1
             if key:
                 piece = text[i:j]
@@ -200,18 +216,28 @@ class _RunReader:
                     out.append(ch)
             i = j
 
-    def runs(self) -> list[Char]:
-        """The page's runs; the common case (a run in one text object) is inlined: it is most of the cost."""
-        raw, object_of, objects, box_of, rect_ptr = self.raw, _TEXT_OBJECT, self.objects, _LOOSE_BOX, self.rect_ptr
-        rect, top = self.rect, self.top
+    def text(self) -> str:
+        """The page text, one character per UTF-16 unit as pdfium indexes them, spaces for controls."""
         count = pdfium_c.FPDFText_CountChars(self.textpage)
         if count <= 0:
-            return []
+            return ""
         buf = (ctypes.c_ushort * (count + 1))()
         pdfium_c.FPDFText_GetText(self.textpage, 0, count, buf)
-        text = "".join(map(chr, buf[:count])).translate(_PDFIUM_TRANSLATE)
+        text = ctypes.string_at(buf, 2 * count).decode("utf-16-le", "surrogatepass")
+        if len(text) != count:  # a surrogate pair became one character: keep pdfium's indexes
+            text = "".join(map(chr, buf[:count]))
+        for hyphen in _PDFIUM_HYPHENS:
+            text = text.replace(hyphen, "-")
+        return _CONTROL.sub(" ", text)
+
+    def runs(self) -> list[Char]:
+        """The page's runs; the common case (a run in one text object) is inlined: it is most of the cost."""
+        raw, object_of, objects, box_of, rect_ref = self.raw, _TEXT_OBJECT, self.objects, _LOOSE_BOX, self.rect_ref
+        rect, top = self.rect, self.top
+        text = self.text()
         surrogates = _SURROGATE.search(text) is not None
         out: list[Char] = []
+        append = out.append
         gap_start, last_key = 0, 0
         for m in _RUN.finditer(text):
             s, e = m.span()
@@ -223,26 +249,27 @@ class _RunReader:
                         out[-1].space_after = True
                     elif self.info(key, j)[2] and (a := self.box(j)) is not None:
                         size = self.info(key, j)[1]
-                        out.append(Char(" ", a[0], a[1], a[2] - size, a[2], False, size))
+                        append(Char(" ", a[0], a[1], a[2] - size, a[2], False, size))
                     break
                 j += 1
             gap_start = e
             key = object_of(raw, s)
-            run = m.group()
+            last = e - 1
             last_key = 0
-            if not key or (e - s > 1 and object_of(raw, e - 1) != key) or (surrogates and _SURROGATE.search(run)):
-                self.glyph_by_glyph(run, s, out)
+            if not key or (last > s and object_of(raw, last) != key) or \
+                    (surrogates and _SURROGATE.search(text, s, e)):
+                self.glyph_by_glyph(m.group(), s, out)
                 continue
             info = objects.get(key) or self.info(key, s)
-            if not info[2] or not box_of(raw, s, rect_ptr):
+            if not info[2] or not box_of(raw, s, rect_ref):
                 continue
             x0, bottom = rect.left, top - rect.bottom
-            if e - s > 1 and not box_of(raw, e - 1, rect_ptr):
+            if last > s and not box_of(raw, last, rect_ref):
                 continue
             size = info[1]
             # pdfplumber's box is `size` high from baseline+descent; pdfium's loose box is the font's
             # (taller for Ä, Ö). Using pdfplumber's convention keeps both engines' geometry the same.
-            out.append(Char(run, x0, rect.right, bottom - size, bottom, info[0], size, e - s))
+            append(Char(m.group(), x0, rect.right, bottom - size, bottom, info[0], size, e - s))
             last_key = key
         return out
 

@@ -1,0 +1,289 @@
+"""The batch side of `pipeline.isolation`: the worker processes, what each is running, the order.
+
+Read `pipeline.isolation` first (why workers, limits and order are as they are). What this module
+adds to keep the workers busy while the batch collects and writes:
+
+- A worker holds up to `_AHEAD` tasks: the one it runs and the next, so that it never waits for
+  the batch to read its last result before it may start again. The time limit of a task runs from
+  the moment the worker starts it (the worker says so, with its monotonic clock, which is the
+  batch's), never while it waits behind another task. A task waiting behind one that is stopped
+  or kills its worker goes back to the queue, untouched.
+- Results go through a pipe enlarged to `_RESULT_PIPE_BYTES` (where Linux allows it), so a worker
+  hands over a typical document's rows without waiting for the batch to read them.
+- A `Crew` starts workers before the batch is planned (their start-up, ~1 s of importing the
+  pipeline, overlaps the planning); the batch adopts them or, when nothing is to be done, kills
+  them at once. They are ordinary workers: limited, killed with the batch, replaced when they die.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from pipeline.isolation import (
+    _BOOT, _CLOSE_GRACE, _REORDER_WINDOW, _START_TIMEOUT, MIN_MEMORY_MB, Limits, Outcome, WorkerStartError,
+    _sys_path, died_reason, timeout_reason,
+)
+
+_AHEAD = 2  # tasks a worker holds: the running one and the next
+_RESULT_PIPE_BYTES = 1 << 20  # Linux's default pipe-max-size; a larger request is refused, then 64 KiB stays
+
+
+class _Worker:
+    """One worker process and the tasks sent to it, oldest (the running one) first."""
+
+    def __init__(self, limits: Limits, preload: Sequence[str]) -> None:
+        task_r, task_w = os.pipe()
+        result_r, result_w = os.pipe()
+        _enlarge(result_w)
+        try:
+            # -I: nothing from the cwd or PYTHON* variables shadows the batch's own modules; its
+            # own session: killing the worker's process group takes a running tesseract with it.
+            self.proc = subprocess.Popen(
+                [sys.executable, "-I", "-c", _BOOT, json.dumps(_sys_path()), json.dumps(list(preload)),
+                 str(task_r), str(result_w), str(limits.max_memory_mb), str(os.getpid())],
+                pass_fds=(task_r, result_w), stdin=subprocess.DEVNULL, stdout=sys.__stderr__ or subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        except OSError:
+            os.close(task_w)
+            os.close(result_r)
+            raise
+        finally:
+            os.close(task_r)
+            os.close(result_w)
+        self.tasks = Connection(task_w, readable=False)
+        self.results = Connection(result_r, writable=False)
+        self.ready = False
+        self.retiring = False  # said it will exit: gets no more tasks
+        self.started = time.monotonic()
+        self.queue: deque[int] = deque()  # tasks sent and not finished; the first is running (or about to)
+        self.stage = "start"
+        self.deadline = 0.0
+
+    def run(self, index: int, fn: Callable[..., Any], args: tuple, timeout: float) -> None:
+        self.tasks.send((index, fn, args))
+        if not self.queue:  # runs at once: until it says it started, count from now (an upper bound)
+            self.stage, self.deadline = "start", time.monotonic() + timeout
+        self.queue.append(index)
+
+    def finished(self, index: int, timeout: float) -> None:
+        """The running task is done; the next one (if any) starts now at the latest."""
+        if self.queue and self.queue[0] == index:
+            self.queue.popleft()
+        if self.queue:
+            self.stage, self.deadline = "start", time.monotonic() + timeout
+
+    def kill(self) -> int | None:
+        """SIGKILL the worker and whatever it started; its exit code (negative: the signal)."""
+        if self.proc.returncode is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:  # already gone
+                pass
+        code = self.proc.wait()
+        self.tasks.close()
+        self.results.close()
+        return code
+
+
+def _enlarge(fd: int) -> None:
+    """Make a result pipe hold a whole typical result, so a worker does not wait for the batch to read it."""
+    if hasattr(fcntl, "F_SETPIPE_SZ"):
+        try:
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _RESULT_PIPE_BYTES)
+        except OSError:  # above this system's pipe-max-size or the user's pipe quota: the default still works
+            pass
+
+
+class Crew:
+    """Workers started before their batch knows its tasks, so their start-up overlaps the planning.
+
+    Use it as a context manager: whatever the batch did not adopt is killed on leaving, also when
+    planning fails.
+    """
+
+    def __init__(self, limits: Limits, preload: Sequence[str]) -> None:
+        self.limits, self.preload = limits, tuple(preload)
+        self.workers: list[_Worker] = []
+        self.started = False
+
+    def start(self, count: int) -> None:
+        """Start `count` workers, once; later calls do nothing."""
+        if not self.started:
+            self.started = True
+            for _ in range(count):
+                self.workers.append(_Worker(self.limits, self.preload))
+
+    def take(self, count: int, limits: Limits, preload: Sequence[str]) -> list[_Worker]:
+        """Up to `count` workers started for these limits and modules; the rest are killed now."""
+        fits = self.limits == limits and self.preload == tuple(preload)
+        taken = self.workers[:count] if fits else []
+        self.workers = self.workers[len(taken):]
+        self.close()
+        return taken
+
+    def close(self) -> None:
+        """Kill every worker not taken (at once: a booting worker only costs CPU)."""
+        while self.workers:
+            self.workers.pop().kill()
+
+    def __enter__(self) -> Crew:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class Pool:
+    """The workers of one `run_isolated` call and the tasks' way through them."""
+
+    def __init__(self, fn: Callable[..., Any], tasks: Sequence[tuple], size: int, limits: Limits,
+                 preload: Sequence[str], crew: Crew | None = None) -> None:
+        self.fn, self.tasks, self.limits, self.preload = fn, tasks, limits, preload
+        self.pending = deque(range(len(tasks)))
+        self.done: dict[int, Outcome] = {}
+        size = max(1, min(size, len(tasks)))
+        self.workers: list[_Worker] = crew.take(size, limits, preload) if crew is not None else []
+        try:
+            while len(self.workers) < size:
+                self.workers.append(_Worker(limits, preload))
+        except OSError:
+            self.close(graceful=False)
+            raise
+
+    def outcomes(self) -> Iterator[Outcome]:
+        following = 0
+        while following < len(self.tasks):
+            self._dispatch(following)
+            self._wait()
+            self._enforce_deadlines()
+            while following in self.done:
+                yield self.done.pop(following)
+                following += 1
+
+    def _dispatch(self, following: int) -> None:
+        """Give idle workers a task, then (while enough remain for every worker) each a next one."""
+        for depth in range(_AHEAD):
+            for w in list(self.workers):
+                if (not w.ready or w.retiring or len(w.queue) != depth or not self.pending
+                        or self.pending[0] >= following + _REORDER_WINDOW
+                        or (depth and len(self.pending) < len(self.workers))):
+                    continue
+                i = self.pending.popleft()
+                try:
+                    w.run(i, self.fn, self.tasks[i], self.limits.timeout)
+                except OSError:  # the worker is gone or going: this task never reached it, so it goes back
+                    self._requeue([i])
+                    self._drain(w)
+
+    def _drain(self, w: _Worker) -> None:
+        """A worker that took no more tasks: read what it said before it went, then replace it.
+
+        A worker retires after a MemoryError: it sends that task's result and exits, and may be
+        gone before the batch has read the result. Replacing it unread would call that task died.
+        """
+        try:
+            w.proc.wait(timeout=_CLOSE_GRACE)
+        except subprocess.TimeoutExpired:
+            pass
+        self._receive(w)  # at the end of its pipe it is replaced
+        if w in self.workers:
+            self._replace(w, died=True)
+
+    def _wait(self) -> None:
+        now = time.monotonic()
+        deadlines = [w.deadline if w.ready else w.started + _START_TIMEOUT for w in self.workers
+                     if w.queue or not w.ready]
+        timeout = max(0.0, min(deadlines) - now) if deadlines else None
+        by_conn = {w.results: w for w in self.workers}
+        for conn in wait(list(by_conn), timeout):
+            self._receive(by_conn[conn])  # type: ignore[index]
+
+    def _receive(self, w: _Worker) -> None:
+        """Read everything the worker has said; a closed pipe means the worker is gone."""
+        try:
+            while w.results.poll():
+                msg = w.results.recv()
+                if msg[0] == "ready":
+                    w.ready = True
+                elif msg[0] == "start":
+                    if w.queue and w.queue[0] == msg[1]:
+                        w.stage, w.deadline = "start", msg[2] + self.limits.timeout
+                elif msg[0] == "stage":
+                    w.stage = msg[2]
+                elif msg[0] == "done":
+                    self.done[msg[1]] = Outcome(msg[1], value=msg[2], stage=w.stage)
+                    w.finished(msg[1], self.limits.timeout)
+                elif msg[0] == "failed":
+                    _, index, stage, reason, error_type, w.retiring = msg
+                    self.done[index] = Outcome(index, stage=stage, reason=reason, error_type=error_type)
+                    w.finished(index, self.limits.timeout)
+                    if w.retiring:  # it exits without taking the tasks waiting for it
+                        self._requeue(w.queue)
+                        w.queue.clear()
+        except (EOFError, OSError):
+            self._replace(w, died=True)
+
+    def _enforce_deadlines(self) -> None:
+        now = time.monotonic()
+        for w in list(self.workers):
+            if w.queue and now >= w.deadline and not w.results.poll():
+                index, stage = w.queue[0], w.stage
+                self._replace(w, died=False)
+                self.done[index] = Outcome(index, stage=stage, reason=timeout_reason(self.limits, _stage(stage)),
+                                           error_type="Timeout")
+            elif not w.ready and now >= w.started + _START_TIMEOUT:
+                self._start_failed(w, f"did not start within {_START_TIMEOUT:g} s")
+
+    def _replace(self, w: _Worker, died: bool) -> None:
+        """Kill `w` and start a fresh worker; the task it ran is the caller's (or, if it died, failed)."""
+        index, stage = (w.queue[0] if w.queue else None), w.stage
+        self._requeue(list(w.queue)[1:])  # waiting behind the task that ended the worker: never started
+        w.queue.clear()
+        code = w.kill()
+        if died and not w.ready:
+            self._start_failed(w, f"exited with status {code}")
+        if died and index is not None:
+            self.done[index] = Outcome(index, stage=stage, reason=died_reason(code, _stage(stage), self.limits),
+                                       error_type="WorkerDied")
+        self.workers[self.workers.index(w)] = _Worker(self.limits, self.preload)
+
+    def _requeue(self, indices: Sequence[int] | deque[int]) -> None:
+        if indices:
+            self.pending = deque(sorted([*indices, *self.pending]))
+
+    def _start_failed(self, w: _Worker, what: str) -> None:
+        w.kill()
+        raise WorkerStartError(
+            f"a worker process {what} before it could take a document (see the messages above); "
+            f"if --max-memory ({self.limits.max_memory_mb} MB) is small, raise it: a worker needs ~{MIN_MEMORY_MB} MB "
+            "just to load the pipeline"
+        )
+
+    def close(self, graceful: bool) -> None:
+        """End every worker: idle ones by closing their pipe, the rest (or all, after an error) by SIGKILL."""
+        if graceful:
+            for w in self.workers:
+                w.tasks.close()
+            ends = time.monotonic() + _CLOSE_GRACE
+            for w in self.workers:
+                try:
+                    w.proc.wait(timeout=max(0.0, ends - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    pass
+        for w in self.workers:
+            w.kill()
+
+
+def _stage(stage: str) -> str:
+    """A task that never reported a stage was still opening its file."""
+    return "read" if stage == "start" else stage
