@@ -7,13 +7,15 @@ where nothing can match; the matches are the same either way (tests/test_engines
 1. Words. Each token pattern names, for one of its required tokens, the words that token can
    be ("esteellinen", "jäävi" ...): an exact value, an IN list or an anchored REGEX of literal
    alternatives such as "^(hyväksyi|hyväksyivät)$". A match needs that word in the text, so
-   when no such word occurs (case-folded) in the span, the Matcher is not run at all. A pattern
-   with no such token (only shapes, numbers, open regexes) switches this test off.
+   when no such word occurs (case-folded) in the span, the Matcher is not run at all (nor in a
+   window, below, without one). A pattern with no such token (only shapes, numbers, open
+   regexes) switches this test off.
 2. Windows. A match starts at a token its pattern's first token accepts, and is at most the
    pattern's longest length. Whether a token can start a match depends on its word alone
    (lexical attributes: ORTH, LOWER, SHAPE, IS_DIGIT ...), so it is decided once per distinct
-   word, by the Matcher itself on that one word, and kept. The Matcher then runs only on the
-   windows [start, start + longest) around such tokens, merged where they touch. Patterns whose
+   word, by the Matcher itself (on a document's new words side by side), and kept. The Matcher
+   then runs only on the windows [start, start + longest) after such tokens, merged where they
+   touch or nearly. Patterns whose
    length is unbounded ("*", "+") or whose first token reads anything but the word (NORM,
    sentence starts, extensions) switch this test off for their Matcher.
 """
@@ -30,7 +32,7 @@ from spacy.attrs import ORTH
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
-from pipeline.nlp import doc_text
+from pipeline.nlp import doc_text, token_bounds
 
 try:  # Python 3.11+
     import re._constants as sre_c
@@ -198,6 +200,7 @@ class PrefilteredMatcher(Matcher):
         self._required: re.Pattern[str] | None = None
         self._first = Matcher(self.vocab)  # each pattern's first token, under the pattern's index
         self._lengths: list[int] = []  # each pattern's longest match, by index
+        self._first_index: dict[int, int] = {}  # key of a first-token pattern -> the pattern's index
         self._windowed = True
         self._reach: dict[int, int] = {}  # word (ORTH) -> longest match that can start at it; 0: none
 
@@ -213,7 +216,9 @@ class PrefilteredMatcher(Matcher):
             if most is None or not _starts_lexically(pattern) or kwargs.get("on_match") is not None:
                 self._windowed = False
                 continue
-            self._first.add(f"minutes.first.{len(self._lengths)}", [[pattern[0]]])
+            first_key = f"minutes.first.{len(self._lengths)}"
+            self._first.add(first_key, [[pattern[0]]])
+            self._first_index[self.vocab.strings[first_key]] = len(self._lengths)
             self._lengths.append(most)
         self._reach.clear()
         self._required = re.compile("|".join(map(re.escape, sorted(self._words, key=len, reverse=True)))) \
@@ -272,7 +277,11 @@ class PrefilteredMatcher(Matcher):
         """
         plain: list[tuple[int, int, int]] = []
         greedy: dict[int, list[tuple[int, int, int]]] = {}
+        lower = _lowered(doc) if self._required is not None else None
+        starts, ends = token_bounds(doc)
         for a, b in self.windows(doc, lo, hi):
+            if lower is not None and self._required.search(lower, starts[a], ends[b - 1]) is None:
+                continue  # the words test, window by window
             for key, s, e in super().__call__(doc[a:b]):
                 match = (key, s + a - lo, e + a - lo)
                 if self._filter.get(key) is None:
@@ -294,16 +303,24 @@ class PrefilteredMatcher(Matcher):
             return found
         words, inverse = _words(doc)
         reach = self._reach
-        for orth in words:
-            if orth not in reach:
-                reach[orth] = self._classify(orth)
+        new = [orth for orth in words if orth not in reach]
+        if new:
+            self._classify(new)
         per_token = np.array([reach[orth] for orth in words], dtype=np.int32)[inverse]
         starts = np.flatnonzero(per_token)
         found = doc.user_data[("minutes.anchors", id(self))] = (starts.tolist(), per_token[starts].tolist())
         return found
 
-    def _classify(self, orth: int) -> int:
-        """The longest match that can start at this word (0: none), decided by the Matcher on the word alone."""
-        word = Doc(self.vocab, words=[self.vocab.strings[orth]], spaces=[False])
+    def _classify(self, orths: list[int]) -> None:
+        """Decide for new words how long a match starting at each can be (0: none), all in one Matcher call.
+
+        The first-token patterns read only the word, so the words can stand side by side in one Doc.
+        """
         strings = self.vocab.strings
-        return max((self._lengths[int(strings[key].rsplit(".", 1)[1])] for key, _, _ in self._first(word)), default=0)
+        words = Doc(self.vocab, words=[strings[o] for o in orths], spaces=[False] * len(orths))
+        reach = dict.fromkeys(orths, 0)
+        for key, s, _ in self._first(words):
+            most = self._lengths[self._first_index[key]]
+            if most > reach[orths[s]]:
+                reach[orths[s]] = most
+        self._reach.update(reach)

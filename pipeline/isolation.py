@@ -30,6 +30,7 @@ machinery (the pool, tasks sent ahead, workers started while the batch is planne
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import resource
 import signal
@@ -145,6 +146,9 @@ def _worker_main(preload: list[str], task_fd: int, result_fd: int, max_memory_mb
     results = Connection(result_fd, readable=False)
     for module in preload:
         __import__(module)
+    # What the imports built (spaCy's tables, the modules) lives as long as the worker: kept out of
+    # the collector's full scans, which would otherwise walk it again and again (~10 % of the time).
+    gc.freeze()
     results.send(("ready", os.getpid()))
     while True:
         try:
