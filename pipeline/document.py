@@ -19,7 +19,7 @@ from pipeline.errors import DocumentError
 from pipeline.isolation import caused_by_memory, memory_reason
 from pipeline.read import DEFAULT_ENGINE, RawDocument
 from pipeline.repair import repair
-from pipeline.schema import REPAIR_STEPS
+from pipeline.repair_steps import REPAIR_STEPS
 
 PAGE_JOIN = "\n"
 

@@ -19,7 +19,6 @@ from typing import Any
 
 from pipeline.errors import ReadError
 from pipeline.read import HTML_SUFFIXES, PDF_SUFFIXES, Page, RawDocument, read_document
-from pipeline.store import shard_of
 
 _PIPELINE = Path(__file__).parent
 _READER_SOURCES = (*sorted((_PIPELINE / "read").glob("*.py")), _PIPELINE / "layout.py")
@@ -63,6 +62,8 @@ def page_rows(raw: RawDocument) -> list[dict[str, Any]]:
 
 def load(ref: PagesRef, path: Path) -> RawDocument | None:
     """The document as stored, or None when its pages are missing or from another engine/reader."""
+    from pipeline.store import shard_of  # pyarrow: only where stored pages are read
+
     shard = ref.out / "pages" / f"part-{shard_of(ref.doc_id)}.parquet"
     if not shard.exists():
         return None
@@ -100,6 +101,8 @@ def stored_doc_ids(out: Path, among: set[str] | None = None) -> set[tuple[str, s
     if not folder.exists() or among == set():
         return set()
     import pyarrow.parquet as pq  # see load()
+
+    from pipeline.store import shard_of
 
     found: set[tuple[str, str]] = set()
     filters: list[tuple[str, str, object]] = [("reader_version", "=", READER_VERSION)]

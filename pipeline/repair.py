@@ -14,7 +14,7 @@ from difflib import SequenceMatcher
 
 import ftfy
 
-from pipeline.schema import REPAIR_STEPS
+from pipeline.repair_steps import REPAIR_STEPS
 
 StepFn = Callable[[str], tuple[str, int]]
 
@@ -32,7 +32,7 @@ _REGISTRY: dict[str, RepairStep] = {}
 def repair_step(name: str, doc: str) -> Callable[[StepFn], StepFn]:
     def register(fn: StepFn) -> StepFn:
         if name not in REPAIR_STEPS:
-            raise ValueError(f"repair step {name!r} is not declared in pipeline.schema.REPAIR_STEPS")
+            raise ValueError(f"repair step {name!r} is not declared in pipeline.repair_steps.REPAIR_STEPS")
         _REGISTRY[name] = RepairStep(name, fn, doc)
         return fn
 

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 DEFAULT_LIMITS = Limits()
 # Imported by each isolated worker before it takes a document, so that no document's time
 # limit pays for loading the pipeline.
-_WORKER_PRELOAD = ("pipeline.run", "pipeline.document", "pipeline.assemble", "pipeline.read.pdf", "pipeline.read.text")
+_WORKER_PRELOAD = ("pipeline.document", "pipeline.assemble", "pipeline.read.pdf", "pipeline.read.text")
 
 
 @dataclass

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from pipeline.repair_steps import REPAIR_STEPS  # a repair_<step> column per step
+
 STR = pa.string()
 INT = pa.int32()
 BIG = pa.int64()
@@ -53,8 +55,6 @@ def _c(name: str, type_: pa.DataType, doc: str, nullable: bool = True) -> Column
 
 DOC_ID = _c("doc_id", STR, "SHA-256 of the source file's bytes (hex): the same file always has the same id.", False)
 
-REPAIR_STEPS = ("newlines", "mojibake", "ligatures", "hyphenation", "spacing")
-"""Names of the repair steps, in the order they run (pipeline.repair registers one per name)."""
 
 DOCUMENTS = Table(
     "documents",
