@@ -22,6 +22,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 PREFECT = Path(sys.executable).parent / "prefect"
+_RETRIES_503 = 5
 
 
 @dataclass
@@ -32,7 +33,12 @@ class Server:
     env: dict[str, str]  # for processes that should use this server
 
     def request(self, method: str, path: str, json: Any = None) -> Any:
-        response = httpx.request(method, f"{self.api}{path}", json=json, timeout=30)
+        """One API call; a 503 (the server's SQLite busy with another writer) is retried, as Prefect's client does."""
+        for attempt in range(_RETRIES_503):
+            response = httpx.request(method, f"{self.api}{path}", json=json, timeout=30)
+            if response.status_code != 503:
+                break
+            time.sleep(0.5 * (attempt + 1))
         response.raise_for_status()
         return response.json() if response.content else None
 
