@@ -70,12 +70,14 @@ def _write_temp(arrow: pa.Table, folder: Path, row_group_size: int | None = None
     """Write to a temporary file in `folder` (on the target's file system); the caller renames it into place."""
     folder.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=".parquet", dir=folder)
-    os.close(fd)
     try:
-        os.chmod(tmp, _FILE_MODE)
         import pyarrow.parquet as pq  # imported where used: workers import this module but never write
 
-        pq.write_table(arrow, tmp, compression="zstd", row_group_size=row_group_size)
+        # Written through the descriptor mkstemp opened: opening the file again by name costs as
+        # much as writing a small shard on some file systems, and a batch writes five per document.
+        with open(fd, "wb") as sink:
+            os.fchmod(fd, _FILE_MODE)
+            pq.write_table(arrow, sink, compression="zstd", row_group_size=row_group_size)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -14,6 +14,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 import pandas as pd
 import pyarrow as pa
@@ -303,10 +304,10 @@ def test_a_failed_write_leaves_every_table_as_it_was(copy: tuple[Path, Path], mo
     real_write = pq.write_table
     calls = []
 
-    def crash_on_fourth(table: pa.Table, where: str, **kwargs: object) -> None:
+    def crash_on_fourth(table: pa.Table, where: BinaryIO, **kwargs: object) -> None:
         calls.append(where)
         if len(calls) == 4:
-            Path(where).write_bytes(b"PAR1 half a file")
+            where.write(b"PAR1 half a file")  # the shard's temporary file, as the store opened it
             raise OSError(28, "No space left on device")
         real_write(table, where, **kwargs)
 
