@@ -39,6 +39,10 @@ STAGING = ".tmp-staging"  # the folder shards are written to before they are ren
 # Stored pages are read back one document at a time: small row groups let a lookup by doc_id
 # skip the rest of the shard through the row-group statistics.
 _ROW_GROUP_ROWS = {"pages": 256}
+# No dictionary encoding: zstd already folds the repeated ids and rule ids, and on these tables
+# (measured: mentions, decisions, pages, 50 to 37,000 rows) the files came out 0-30 % smaller and
+# were faster to write and to read (mentions 3.5x) than with it.
+_PARQUET_OPTIONS: dict[str, Any] = {"compression": "zstd", "use_dictionary": False}
 # mkstemp makes files only their owner can read; tables get the usual umask-based mode instead.
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
@@ -77,7 +81,7 @@ def _write_temp(arrow: pa.Table, folder: Path, row_group_size: int | None = None
         # much as writing a small shard on some file systems, and a batch writes five per document.
         with open(fd, "wb") as sink:
             os.fchmod(fd, _FILE_MODE)
-            pq.write_table(arrow, sink, compression="zstd", row_group_size=row_group_size)
+            pq.write_table(arrow, sink, row_group_size=row_group_size, **_PARQUET_OPTIONS)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
