@@ -44,26 +44,6 @@ PARAGRAPH_PITCH = 1.55  # a line pitch above this × font size leaves a blank li
 
 
 @dataclass(slots=True)
-class Char:
-    """A run of glyphs in one font on one baseline, as an engine reports it.
-
-    pdfplumber gives one glyph per Char; pypdfium2 gives a whole run between white space (far
-    fewer objects to build and sort). `glyphs` counts the glyphs, so bold majorities come out
-    the same either way. `text` may be white space: a word break, as is `space_after`.
-    """
-
-    text: str
-    x0: float
-    x1: float
-    top: float
-    bottom: float
-    bold: bool
-    size: float
-    glyphs: int = 1
-    space_after: bool = False  # a space character follows in the same font run (pypdfium2)
-
-
-@dataclass(slots=True)
 class Word:
     text: str
     x0: float
@@ -72,6 +52,20 @@ class Word:
     bottom: float
     bold: bool
     size: float
+
+
+@dataclass(slots=True)
+class Char(Word):
+    """A run of glyphs in one font on one baseline, as an engine reports it.
+
+    pdfplumber gives one glyph per Char; pypdfium2 gives a whole run between white space (far
+    fewer objects to build and sort). `glyphs` counts the glyphs, so bold majorities come out
+    the same either way. `text` may be white space: a word break, as is `space_after`. A run
+    that is a whole word serves as that Word (most words with pypdfium2: no copy is made).
+    """
+
+    glyphs: int = 1
+    space_after: bool = False  # a space character follows in the same font run (pypdfium2)
 
 
 @dataclass(slots=True)
@@ -117,7 +111,7 @@ def _make_word(chars: list[Char]) -> list[Word]:
     """A word from its runs; a bold prefix glued to regular text ("EhdotusKaupunki…") is split off."""
     first = chars[0]
     if len(chars) == 1:  # most words with pypdfium2
-        return [Word(first.text, first.x0, first.x1, first.top, first.bottom, first.bold, first.size)]
+        return [first]
     top, bottom, size, x1, n_bold, n = first.top, first.bottom, first.size, first.x1, 0, 0
     for c in chars:
         top = c.top if c.top < top else top
@@ -152,8 +146,7 @@ def _words_of_row(row: list[Char]) -> list[Word]:
                 continue  # the same glyph drawn twice (fake bold, shadow)
             if broken or ch.x0 - prev.x1 > WORD_GAP * max(ch.size, prev.size, 1.0):
                 if len(current) == 1:  # `_make_word` inlined for the common case (pypdfium2)
-                    c = current[0]
-                    words.append(Word(c.text, c.x0, c.x1, c.top, c.bottom, c.bold, c.size))
+                    words.append(current[0])
                 else:
                     words.extend(_make_word(current))
                 current = []
