@@ -2,7 +2,8 @@
 
 spaCy's Matcher costs about (tokens × patterns) whatever it finds: it builds a Token object for
 every token it passes (twice) and steps every pattern there. Two cheap tests keep it off text
-where nothing can match; the matches are the same either way (tests/test_engines.py compares):
+where nothing can match; the matches are the same either way, in the same order
+(tests/test_prefilter.py compares them with the plain Matcher's on every fixture):
 
 1. Words. Each token pattern names, for one of its required tokens, the words that token can
    be ("esteellinen", "jäävi" ...): an exact value, an IN list or an anchored REGEX of literal
@@ -15,9 +16,9 @@ where nothing can match; the matches are the same either way (tests/test_engines
    (lexical attributes: ORTH, LOWER, SHAPE, IS_DIGIT ...), so it is decided once per distinct
    word, by the Matcher itself (on a document's new words side by side), and kept. The Matcher
    then runs only on the windows [start, start + longest) after such tokens, merged where they
-   touch or nearly. Patterns whose
-   length is unbounded ("*", "+") or whose first token reads anything but the word (NORM,
-   sentence starts, extensions) switch this test off for their Matcher.
+   touch or nearly. Patterns whose length is unbounded ("*", "+") or whose first token reads
+   anything but the word (NORM, sentence starts, extensions) switch this test off for their
+   Matcher: bound them ("{0,8}") to keep it.
 """
 from __future__ import annotations
 
@@ -177,7 +178,6 @@ def _starts_lexically(pattern: list[dict[str, Any]]) -> bool:
     """True when the first token is required and reads only attributes of the word itself."""
     first = pattern[0] if pattern else {}
     return first.get("OP") is None and bool(first) and all(k in _LEXICAL for k in first)
-
 
 
 def _words(doc: Doc) -> tuple[list[int], np.ndarray]:
