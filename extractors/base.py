@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache, wraps
 from types import MappingProxyType
@@ -22,6 +22,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from extractors import PATTERNS_DIR
+from pipeline.nlp import doc_text, token_bounds
 
 _ID = re.compile(r"^[a-z0-9_]+(\.[a-z0-9_]+)+$")
 _KINDS = ("token", "phrase", "regex")
@@ -130,6 +131,16 @@ def span_forms(nlp: Language, name: str, make_form: Callable[[dict[str, Any], st
                 raise PatternError(f"{name}.jsonl {e['id']}: 'forms' must list regex entries of the file ({missing})")
             by_key[nlp.vocab.strings.add(e["id"])] = tuple(forms[f] for f in e["forms"])
     return token_matcher(nlp, name), by_key
+
+
+def matched_spans(matcher: Matcher, doc: Doc) -> Iterator[tuple[int, int, int, int, str]]:
+    """(key, first token, end token, start offset, text) of each match: what `span_forms` forms are tried on.
+
+    The text is sliced from the document by token offsets read once (a Span's text joins its tokens).
+    """
+    text, (starts, ends) = doc_text(doc), token_bounds(doc)
+    for key, s, e in matcher(doc):
+        yield key, s, e, starts[s], text[starts[s]:ends[e - 1]]
 
 
 def phrase_matcher(nlp: Language, name: str, attr: str = "LOWER") -> PhraseMatcher:

@@ -38,8 +38,8 @@ from functools import cache
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Token
 
-from extractors.base import Mention, PatternError, named, span_forms
-from pipeline.nlp import doc_text, get_nlp, make_doc, token_bounds
+from extractors.base import Mention, PatternError, matched_spans, named, span_forms
+from pipeline.nlp import get_nlp, make_doc
 
 NAME = "dates"
 KINDS = ("date", "date_range", "time", "time_range")
@@ -233,10 +233,7 @@ def _written_years(cands: list[_Cand]) -> list[int]:
 def _candidates(doc: Doc, whole_text: bool) -> list[_Cand]:
     matcher, by_key = _compiled()
     out: list[_Cand] = []
-    text, (starts, ends) = doc_text(doc), token_bounds(doc)
-    for key, s, e in matcher(doc):
-        start = starts[s]
-        span = text[start:ends[e - 1]]
+    for key, s, e, start, span in matched_spans(matcher, doc):
         for form in by_key[key]:
             m = form.regex.match(span)
             if m is None:

@@ -31,8 +31,8 @@ from functools import cache
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
-from extractors.base import Mention, PatternError, named, span_forms
-from pipeline.nlp import doc_text, get_nlp, token_bounds
+from extractors.base import Mention, PatternError, matched_spans, named, span_forms
+from pipeline.nlp import get_nlp
 
 NAME = "diary_ids"
 KIND = "diary_id"
@@ -116,10 +116,7 @@ def find(doc: Doc) -> list[Mention]:
     """Every diary id in the document, in text order; value = id as written, spacing collapsed."""
     matcher, by_key = _compiled()
     cands: set[tuple[int, int, str, str]] = set()
-    text, (starts, ends) = doc_text(doc), token_bounds(doc)
-    for key, s, e in matcher(doc):
-        start = starts[s]
-        span = text[start:ends[e - 1]]
+    for key, s, _, start, span in matched_spans(matcher, doc):
         for form in by_key[key]:
             m = form.regex.match(span)
             if m is None or not all(check(doc, s) for check in form.requires):

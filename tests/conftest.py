@@ -3,9 +3,14 @@ from __future__ import annotations
 
 import csv
 import json
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from spacy.tokens import Span
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CORPUS = FIXTURES / "corpus"
@@ -18,6 +23,24 @@ def case_rows(name: str) -> list[dict[str, str]]:
     """Rows of tests/cases/<name>.csv, as pytest params with a readable id each."""
     with (CASES / f"{name}.csv").open(encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
+
+
+def random_span(parts: list[str], cut: tuple[int, int]) -> Span:
+    """The words joined into a document, cut between two token positions (clamped): for property tests."""
+    from pipeline.nlp import make_doc
+
+    doc = make_doc(" ".join(parts))
+    a, b = sorted(cut)
+    return doc[min(a, len(doc)) : min(b, len(doc))]
+
+
+@cache
+def dev_text(name: str) -> str:
+    """A dev document's text, its pages joined and then repaired as one text."""
+    from pipeline.read import read_document
+    from pipeline.repair import repair
+
+    return repair("\n".join(p.text for p in read_document(DEV / name).pages))[0]
 
 
 def gold(path: Path) -> dict:

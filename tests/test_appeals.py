@@ -1,10 +1,7 @@
 """Appeal kinds: table cases (tests/cases/appeals.csv), dev Muutoksenhaku blocks, closing pages, fuzzing."""
 from __future__ import annotations
 
-import csv
 import json
-from functools import cache
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -12,17 +9,9 @@ from hypothesis import strategies as st
 
 from extractors import appeals
 from pipeline.nlp import make_doc
-from pipeline.read import read_document
-from pipeline.repair import repair
+from tests.conftest import DEV, case_rows, dev_text, random_span
 
-HERE = Path(__file__).parent
-DEV = HERE / "fixtures" / "corpus" / "dev"
-CASES = list(csv.DictReader((HERE / "cases" / "appeals.csv").open(encoding="utf-8")))
-
-
-@cache
-def _dev(name: str) -> str:
-    return repair("\n".join(p.text for p in read_document(DEV / name).pages))[0]
+CASES = case_rows("appeals")
 
 
 @pytest.mark.parametrize("row", CASES, ids=[f"{i}:{r['note'][:30]}" for i, r in enumerate(CASES)])
@@ -67,7 +56,7 @@ def test_ruled_out_cues_are_not_reported() -> None:
     ids=lambda v: str(v)[:12],
 )
 def test_dev_blocks_against_gold(name: str, start: str, end: str | None, section: int | None) -> None:
-    text = _dev(name)
+    text = dev_text(name)
     a = text.index(start)
     block = text[a : text.index(end, a) if end else len(text)]
     gold = json.loads((DEV / (name.rsplit(".", 1)[0] + ".gold.json")).read_text(encoding="utf-8"))
@@ -83,7 +72,7 @@ def test_dev_blocks_against_gold(name: str, start: str, end: str | None, section
 def test_closing_pages_assign_every_current_section(name: str) -> None:
     """section_ranges over the whole document gives the gold appeal of every § the closing page lists."""
     gold = json.loads((DEV / (name.rsplit(".", 1)[0] + ".gold.json")).read_text(encoding="utf-8"))
-    ranges = appeals.section_ranges(make_doc(_dev(name)))
+    ranges = appeals.section_ranges(make_doc(dev_text(name)))
     current = {d["section"]: d["appeal"] for d in gold["decisions"] if d["current"] and d["appeal"] is not None}
     assert ranges, "no ranges found"
     for section, kind in ranges.items():
@@ -128,9 +117,8 @@ _WORDS = st.sampled_from([
 @settings(max_examples=150, deadline=None)
 @given(parts=st.lists(st.one_of(_WORDS, st.text(max_size=6)), max_size=40), cut=st.tuples(st.integers(0, 60), st.integers(0, 60)))
 def test_arbitrary_text_never_raises(parts: list[str], cut: tuple[int, int]) -> None:
-    doc = make_doc(" ".join(parts))
-    a, b = sorted(cut)
-    span = doc[min(a, len(doc)) : min(b, len(doc))]
+    span = random_span(parts, cut)
+    doc = span.doc
     for m in appeals.find(span):
         assert span.start_char <= m.start <= m.end <= span.end_char
         assert doc.text[m.start : m.end] == m.text

@@ -6,11 +6,9 @@ unanimity(), votes_for(), recusals and appeals with the gold file.
 """
 from __future__ import annotations
 
-import csv
 import json
 import re
 from functools import cache
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -19,12 +17,9 @@ from spacy.tokens import Doc, Span
 
 from extractors import appeals, outcomes, recusals, votes
 from pipeline.nlp import make_doc
-from pipeline.read import read_document
-from pipeline.repair import repair
+from tests.conftest import DEV, case_rows, dev_text, random_span
 
-HERE = Path(__file__).parent
-DEV = HERE / "fixtures" / "corpus" / "dev"
-CASES = list(csv.DictReader((HERE / "cases" / "outcomes.csv").open(encoding="utf-8")))
+CASES = case_rows("outcomes")
 
 
 def _span(text: str) -> Span:
@@ -81,14 +76,8 @@ def test_mentions_point_into_the_document() -> None:
 # --- dev corpus: handlings cut by hand -----------------------------------------------------
 
 @cache
-def _dev_text(name: str) -> str:
-    raw = read_document(DEV / name)
-    return repair("\n".join(p.text for p in raw.pages))[0]
-
-
-@cache
 def _dev_doc(name: str) -> Doc:
-    return make_doc(_dev_text(name))
+    return make_doc(dev_text(name))
 
 
 def _gold(name: str, section: int | None) -> dict:
@@ -116,7 +105,7 @@ def _blocks(text: str, a: int, b: int) -> list[tuple[str, int, int]]:
 
 
 def _handling(name: str, start: str, end: str | None) -> tuple[int, int]:
-    text = _dev_text(name)
+    text = dev_text(name)
     a = text.rindex(start)
     ends = [text.index(end, a + len(start))] if end else []
     closing = _CLOSING.search(text, a)
@@ -126,7 +115,7 @@ def _handling(name: str, start: str, end: str | None) -> tuple[int, int]:
 
 
 def _cut(name: str, start: str, end: str | None) -> dict[str, Span | None]:
-    doc, text = _dev_doc(name), _dev_text(name)
+    doc, text = _dev_doc(name), dev_text(name)
     a, b = _handling(name, start, end)
     blocks = _blocks(text, a, b)
     span = lambda s, e: doc.char_span(s, e, alignment_mode="expand") if text[s:e].strip() else None  # noqa: E731
@@ -185,12 +174,12 @@ def _pdf_cases() -> list[tuple[str, int, str, str | None]]:
 def _kv_start(name: str, start: str, section: int) -> str:
     """dev14 items carry the Kunnanhallitus handling first; the KV handling starts at its own line."""
     marker = f"Kunnanvaltuusto 16.12.2024 § {section}"
-    return marker if name.startswith("dev14") and marker in _dev_text(name) else start
+    return marker if name.startswith("dev14") and marker in dev_text(name) else start
 
 
 @pytest.mark.parametrize("name,section,start,end", _txt_cases() + _pdf_cases(), ids=lambda v: str(v)[:12])
 def test_dev_handling_matches_gold(name: str, section: int, start: str, end: str | None) -> None:
-    text = _dev_text(name)
+    text = dev_text(name)
     if end and end not in text[text.rindex(start) + len(start):]:
         end = None
     start = _kv_start(name, start, section)
@@ -225,9 +214,8 @@ _WORDS = st.sampled_from([
 @settings(max_examples=150, deadline=None)
 @given(parts=st.lists(st.one_of(_WORDS, st.text(max_size=8)), max_size=40), cut=st.tuples(st.integers(0, 60), st.integers(0, 60)))
 def test_arbitrary_text_never_raises(parts: list[str], cut: tuple[int, int]) -> None:
-    doc = make_doc(" ".join(parts))
-    a, b = sorted(cut)
-    span = doc[min(a, len(doc)) : min(b, len(doc))]
+    span = random_span(parts, cut)
+    doc = span.doc
     for m in outcomes.find(span):
         assert span.start_char <= m.start <= m.end <= span.end_char
         assert doc.text[m.start : m.end] == m.text

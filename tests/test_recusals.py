@@ -1,7 +1,6 @@
 """Recusals (esteellisyys): table cases (tests/cases/recusals.csv), whole dev documents, fuzzing."""
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -11,12 +10,9 @@ from hypothesis import strategies as st
 
 from extractors import recusals
 from pipeline.nlp import make_doc
-from pipeline.read import read_document
-from pipeline.repair import repair
+from tests.conftest import DEV, case_rows, dev_text, random_span
 
-HERE = Path(__file__).parent
-DEV = HERE / "fixtures" / "corpus" / "dev"
-CASES = list(csv.DictReader((HERE / "cases" / "recusals.csv").open(encoding="utf-8")))
+CASES = case_rows("recusals")
 
 
 @pytest.mark.parametrize("row", CASES, ids=[f"{i}:{r['note'][:30]}" for i, r in enumerate(CASES)])
@@ -46,7 +42,7 @@ def test_span_offsets_are_document_offsets() -> None:
 @pytest.mark.parametrize("path", sorted(p for p in DEV.iterdir() if p.suffix in (".txt", ".pdf")), ids=lambda p: p.name[:5])
 def test_dev_documents_name_exactly_the_gold_recusals(path: Path) -> None:
     """Over a whole document: every gold name is found and nothing else (no statute text, no 'esteestä')."""
-    text = repair("\n".join(p.text for p in read_document(path).pages))[0]
+    text = dev_text(path.name)
     gold = json.loads(path.with_name(path.name.rsplit(".", 1)[0] + ".gold.json").read_text(encoding="utf-8"))
     expected = sorted({name for d in gold["decisions"] for name in d["recused"]})
     assert sorted(recusals.names(make_doc(text))) == expected
@@ -61,9 +57,8 @@ _WORDS = st.sampled_from([
 @settings(max_examples=150, deadline=None)
 @given(parts=st.lists(st.one_of(_WORDS, st.text(max_size=6)), max_size=40), cut=st.tuples(st.integers(0, 60), st.integers(0, 60)))
 def test_arbitrary_text_never_raises(parts: list[str], cut: tuple[int, int]) -> None:
-    doc = make_doc(" ".join(parts))
-    a, b = sorted(cut)
-    span = doc[min(a, len(doc)) : min(b, len(doc))]
+    span = random_span(parts, cut)
+    doc = span.doc
     for m in recusals.find(span):
         assert span.start_char <= m.start < m.end <= span.end_char
         assert doc.text[m.start : m.end] == m.text

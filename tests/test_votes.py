@@ -1,9 +1,7 @@
 """Vote counts and named voter lists: table cases (tests/cases/votes.csv), dev blocks, fuzzing."""
 from __future__ import annotations
 
-import csv
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -11,16 +9,9 @@ from hypothesis import strategies as st
 
 from extractors import votes
 from pipeline.nlp import make_doc
-from pipeline.read import read_document
-from pipeline.repair import repair
+from tests.conftest import case_rows, dev_text, random_span
 
-HERE = Path(__file__).parent
-DEV = HERE / "fixtures" / "corpus" / "dev"
-CASES = list(csv.DictReader((HERE / "cases" / "votes.csv").open(encoding="utf-8")))
-
-
-def _dev(name: str) -> str:
-    return repair("\n".join(p.text for p in read_document(DEV / name).pages))[0]
+CASES = case_rows("votes")
 
 
 @pytest.mark.parametrize("row", CASES, ids=[f"{i}:{r['note'][:30]}" for i, r in enumerate(CASES)])
@@ -59,7 +50,7 @@ def _named(text: str) -> list[tuple[str, str]]:
 
 
 def test_named_ahjo_lists() -> None:
-    text = _dev("dev04_ahjo_lautakunta_vastaehdotus.txt")
+    text = dev_text("dev04_ahjo_lautakunta_vastaehdotus.txt")
     named = _named(text)
     assert named[:2] == [("Antti Ahonen", "yes"), ("Sari Kallio", "yes")]
     assert sum(v == "yes" for _, v in named) == 5 and sum(v == "no" for _, v in named) == 8
@@ -67,14 +58,14 @@ def test_named_ahjo_lists() -> None:
 
 
 def test_named_cloudnc_bullets() -> None:
-    named = _named(_dev("dev02_cloudnc_kh_vote_recusal.txt"))
+    named = _named(dev_text("dev02_cloudnc_kh_vote_recusal.txt"))
     assert ("Vesterinen Katja", "yes") in named and ("Viitala Hanna", "no") in named
     assert ("Ketola Anu", "blank") in named and ("Järvinen Olli", "absent") in named
     assert len(named) == 14
 
 
 def test_named_parentheses_dev08() -> None:
-    named = _named(_dev("dev08_ligatures_kh_returned_vote.txt"))
+    named = _named(dev_text("dev08_ligatures_kh_returned_vote.txt"))
     assert named == [("Kettunen", "yes"), ("Mustonen", "yes"), ("Väisänen", "yes"),
                      ("Hytönen", "no"), ("Kinnunen", "no"), ("Pitkänen", "no"), ("Tiihonen", "no")]
 
@@ -94,13 +85,13 @@ def test_named_rejects_prose_and_count_mismatch() -> None:
 
 def test_dev_blocks_against_gold() -> None:
     """Hand-cut vote passages from dev documents and their gold counts."""
-    dev05 = _dev("dev05_tweb_kh_kv_history_cp1252.txt")
+    dev05 = dev_text("dev05_tweb_kh_kv_history_cp1252.txt")
     passage = dev05[dev05.index("Käsittely:") : dev05.index("Muutoksenhaku:", dev05.index("Käsittely:"))]
     assert votes.votes_for(make_doc(passage))[0] == {"yes": 24, "no": 10, "blank": 1, "absent": 0}
-    dev08 = _dev("dev08_ligatures_kh_returned_vote.txt")
+    dev08 = dev_text("dev08_ligatures_kh_returned_vote.txt")
     passage = dev08[dev08.index("Käsittely") : dev08.index("Muutoksenhaku")]
     assert votes.votes_for(make_doc(passage))[0] == {"yes": 3, "no": 4, "blank": None, "absent": None}
-    dev02 = _dev("dev02_cloudnc_kh_vote_recusal.txt")
+    dev02 = dev_text("dev02_cloudnc_kh_vote_recusal.txt")
     passage = dev02[dev02.index("Kokouskäsittely") : dev02.index("Muutoksenhaku")]
     assert votes.votes_for(make_doc(passage))[0] == {"yes": 8, "no": 4, "blank": 1, "absent": 1}
 
@@ -114,9 +105,8 @@ _WORDS = st.sampled_from([
 @settings(max_examples=150, deadline=None)
 @given(parts=st.lists(st.one_of(_WORDS, st.text(max_size=6)), max_size=40), cut=st.tuples(st.integers(0, 60), st.integers(0, 60)))
 def test_arbitrary_text_never_raises(parts: list[str], cut: tuple[int, int]) -> None:
-    doc = make_doc(" ".join(parts))
-    a, b = sorted(cut)
-    span = doc[min(a, len(doc)) : min(b, len(doc))]
+    span = random_span(parts, cut)
+    doc = span.doc
     for m in votes.find(span):
         assert span.start_char <= m.start <= m.end <= span.end_char
         assert doc.text[m.start : m.end] == m.text

@@ -2,9 +2,9 @@
 
 Each engine only turns a page into positioned characters (`layout.Char`); `pipeline.layout`
 then builds lines, drops running headers and footers, splits label columns and renders the
-text, so both engines give the same pages. pdfplumber is the careful path (~30 pages/s);
+text, so both engines give the same pages. pdfplumber is the careful path (~22 pages/s);
 pypdfium2 (already a pdfplumber dependency, the default) reads the same geometry and font names
-through pdfium's raw text API, a few C calls per word, at ~400 pages/s. A page with no text
+through pdfium's raw text API, a few C calls per word, at ~500 pages/s. A page with no text
 layer is read by OCR (`pipeline.read.ocr`) and goes through the same layout step.
 
 Pages are closed after use: pdfplumber otherwise keeps ~5 MB per page until the file closes.
