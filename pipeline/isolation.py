@@ -7,17 +7,20 @@ document that runs past its time limit, needs more memory than its cap or kills 
 becomes an `Outcome` with a reason, and the batch goes on with a fresh worker.
 
 Why it is built this way:
-- A pool of long-lived workers, not a process per document: starting one (Python, spaCy,
-  pdfium, the pipeline) costs ~0.8 s of CPU, a typical 20-page document ~0.1 s. A worker is
-  replaced only when it was killed or died.
-- Workers are plain `python -c` subprocesses exchanging pickled messages over two private pipes,
-  not multiprocessing's start methods: fork can deadlock the child of a threaded parent (Prefect
-  runs the batch in a thread), spawn re-imports the caller's `__main__` (a Prefect flow, pytest)
-  in every worker, and forkserver's workers outlive a batch killed with SIGKILL. File names
-  travel inside the pickles, never on a command line or through a shell.
+- A pool of long-lived workers, not a process per document: loading the pipeline (Python, spaCy,
+  pdfium) costs ~0.8 s of CPU, a typical 20-page document ~0.1 s. It is loaded once per batch,
+  in a zygote that forks every worker (`pipeline.zygote`). A worker is replaced only when it was
+  killed or died.
+- The zygote is a plain `python -I -c` subprocess, and workers exchange pickled messages with the
+  batch over two private pipes; not multiprocessing's start methods: fork can deadlock the child
+  of a threaded parent (Prefect runs the batch in a thread), spawn re-imports the caller's
+  `__main__` (a Prefect flow, pytest) in every worker, and forkserver's workers outlive a batch
+  killed with SIGKILL. File names travel inside the pickles, never on a command line or through
+  a shell.
 - The memory cap is RLIMIT_AS, set by the worker on itself: an allocation past it raises
   MemoryError in Python code, or kills the worker in C code; both become a reason naming
-  --max-memory. A worker dies with the batch (PR_SET_PDEATHSIG) and never writes a core file.
+  --max-memory. A worker dies with its zygote, the zygote with the batch (PR_SET_PDEATHSIG), and
+  neither writes a core file.
 - Outcomes come back in task order (within a bounded window), so what a batch writes does not
   depend on which worker happened to be faster.
 - A task's time limit runs from the moment its worker starts it (the worker says so): a worker
@@ -55,8 +58,6 @@ _REORDER_WINDOW = 256   # tasks that may finish ahead of the oldest unfinished o
 _START_TIMEOUT = 180.0  # seconds a new worker may take to import the pipeline on a busy machine
 _CLOSE_GRACE = 5.0      # seconds idle workers get to exit on their own at the end
 _PR_SET_PDEATHSIG = 1   # linux/prctl.h
-_BOOT = ("import sys, json; sys.path[:] = json.loads(sys.argv[1]); "
-         "from pipeline.isolation import _worker_main; _worker_main(json.loads(sys.argv[2]), *map(int, sys.argv[3:]))")
 
 
 @dataclass(frozen=True)
@@ -134,21 +135,29 @@ def _die_with_parent(parent_pid: int) -> None:
         os._exit(0)
 
 
-def _worker_main(preload: list[str], task_fd: int, result_fd: int, max_memory_mb: int, parent_pid: int) -> None:
-    """A worker's life: limit itself, load the pipeline, say ready, then run tasks until the pipe closes."""
+def _limit_self(parent_pid: int, max_memory_mb: int) -> None:
+    """What every process on the worker side does first: die with its parent, no core files, the memory cap."""
     _die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the batch's to handle; it kills the workers
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash must not leave a core file in the cwd
     if max_memory_mb > 0:
         cap = max_memory_mb << 20
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
-    tasks = Connection(task_fd, writable=False)
-    results = Connection(result_fd, readable=False)
+
+
+def _load(preload: list[str]) -> None:
     for module in preload:
         __import__(module)
     # What the imports built (spaCy's tables, the modules) lives as long as the worker: kept out of
     # the collector's full scans, which would otherwise walk it again and again (~10 % of the time).
+    # In the zygote it also keeps forked workers from copying those pages when a scan touches them.
     gc.freeze()
+
+
+def _serve(task_fd: int, result_fd: int) -> None:
+    """A worker's life once loaded: say ready, then run tasks until the pipe closes."""
+    tasks = Connection(task_fd, writable=False)
+    results = Connection(result_fd, readable=False)
     results.send(("ready", os.getpid()))
     while True:
         try:

@@ -105,13 +105,14 @@ def _iter_results(paths: list[Path], root: Path, engine: str, workers: int,
                           time.perf_counter())
         else:
             yield next(results)
+    next(results, None)  # past the last: the pool ends gracefully (its workers exit and are reaped, not killed)
 
 
 def _isolated(paths: list[Path], root: Path, engine: str, workers: int, stored: Mapping[Path, pages.PagesRef],
               limits: Limits, crew: Crew | None = None) -> Iterator[DocumentResult]:
     tasks = [(p, root, engine, stored.get(p)) for p in paths]
     outcomes = run_isolated(process_document, tasks, workers, limits, _WORKER_PRELOAD, crew)
-    for path, outcome in zip(paths, outcomes):
+    for path, outcome in zip(paths, outcomes, strict=True):  # strict: asks past the last, for a graceful end
         if outcome.reason is None:
             yield outcome.value
         else:  # stopped (time limit), killed (memory, crash) or an error no one foresaw

@@ -63,11 +63,25 @@ def _shard_key(table: Table, row: Mapping[str, Any]) -> str:
 
 def to_arrow(table: Table, rows: Iterable[Mapping[str, Any]]) -> pa.Table:
     rows = list(rows)
-    unknown = {k for r in rows for k in r} - set(table.names)
+    unknown = set().union(*rows).difference(table.names)
     if unknown:
         raise ValueError(f"rows for {table.name!r} carry columns the schema lacks: {sorted(unknown)}")
     columns = {c.name: [r.get(c.name) for r in rows] for c in table.columns}
     return pa.Table.from_pydict(columns, schema=table.schema)
+
+
+def warm_writer() -> None:
+    """Do the writer's one-time work now, in a batch while its workers load the pipeline.
+
+    pyarrow imports pandas the first time it converts a Python list (it checks each for a pandas
+    type), ~0.2 s of CPU, and its parquet and compute modules on first use. Done at the first
+    document instead, it costs that time while the workers wait for the batch (or, with as many
+    workers as cores, takes a core from them); while the zygote imports, a core is idle.
+    """
+    import pyarrow.compute  # noqa: F401
+    import pyarrow.parquet  # noqa: F401
+
+    pa.array([], pa.string())
 
 
 def _write_temp(arrow: pa.Table, folder: Path, row_group_size: int | None = None) -> Path:
@@ -167,7 +181,7 @@ class Store:
     def _write_staged(self, table: Table, rows: pa.Table) -> Path:
         """A shard's rows, sorted, as a temporary file in the staging folder (readers never look there)."""
         self.path(table.name).mkdir(parents=True, exist_ok=True)
-        merged = rows.sort_by([(c, "ascending") for c in table.sort_by])
+        merged = rows.sort_by([(c, "ascending") for c in table.sort_by]) if rows.num_rows > 1 else rows
         return _write_temp(merged, self.out / STAGING, _ROW_GROUP_ROWS.get(table.name))
 
     def _ensure_readable(self, table: Table) -> None:
@@ -262,6 +276,7 @@ class Batch:
 
     def __init__(self, store: Store, early: bool = True) -> None:
         self.store, self.early = store, early
+        warm_writer()
         self.parts: dict[str, dict[str, list[pa.Table]]] = {}  # table -> shard -> new rows, in arrival order
         self.page_ids: set[str] = set()
         self.staged: dict[tuple[str, str], Path] = {}  # (table, shard) -> its rows so far, written early
@@ -277,8 +292,13 @@ class Batch:
                 continue
             table = TABLES[name]
             by_shard: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+            shard_by_key: dict[str, str] = {}  # a document's rows share one key: its shard is worked out once
             for row in rows[name]:
-                by_shard[shard_of(_shard_key(table, row))].append(row)
+                key = _shard_key(table, row)
+                shard = shard_by_key.get(key)
+                if shard is None:
+                    shard = shard_by_key[key] = shard_of(key)
+                by_shard[shard].append(row)
             shards = self.parts.setdefault(name, {})
             for shard, shard_rows in by_shard.items():
                 shards.setdefault(shard, []).append(to_arrow(table, shard_rows))

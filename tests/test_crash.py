@@ -49,7 +49,7 @@ def behave(kind: str, value: int, on_stage: Callable[[str], None]) -> int:
 
 
 def _workers() -> set[int]:
-    """Pids of live worker processes of this machine (their command line names pipeline.isolation)."""
+    """Pids of live zygotes and workers of this machine (their command line names pipeline.zygote)."""
     found = set()
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -59,7 +59,7 @@ def _workers() -> set[int]:
             state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if b"pipeline.isolation" in cmdline and b"_worker_main" in cmdline and state != "Z":
+        if b"pipeline.zygote" in cmdline and b"_zygote_main" in cmdline and state != "Z":
             found.add(int(entry.name))
     return found
 

@@ -69,13 +69,13 @@ def test_crew_workers_are_adopted_and_the_rest_killed() -> None:
     limits = Limits(timeout=60)
     with start_crew(limits, PRELOAD) as crew:
         crew.start(3)
-        # the crew's own pids, each seen as a worker once its command line shows (rarely a few
-        # milliseconds after Popen returned, on this machine)
-        started = {w.proc.pid for w in crew.workers}
-        ends = time.monotonic() + 5.0
-        while not started <= _workers() and time.monotonic() < ends:
+        # the zygote's pid at once; its workers' pids once it has loaded the pipeline and forked them
+        started = {crew.zygote.proc.pid}
+        ends = time.monotonic() + 60.0
+        while None in (forked := {w.proc.pid for w in crew.workers}) and time.monotonic() < ends:
             time.sleep(0.01)
-        assert len(started) == 3 and started <= _workers()
+        started |= forked
+        assert len(started) == 4 and started <= _workers()
         outcomes = list(run_isolated(pace, [("ok", 7, 0.0)], workers=3, limits=limits, preload=PRELOAD, crew=crew))
         assert [o.value for o in outcomes] == [7]
         assert not crew.workers  # one adopted, two killed at once: a single task needs one worker

@@ -1,0 +1,69 @@
+"""The zygote: workers forked from one loaded process keep every isolation guarantee.
+
+`tests/test_crash.py` runs the failures (hang, segfault, memory, a killed batch) through forked
+workers; these tests check what is the zygote's own: who is whose parent, that it forks with one
+thread, and that a batch survives its zygote being killed from outside.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pipeline.isolation import Limits, run_isolated
+from pipeline.pool import Crew
+from pipeline.run import _WORKER_PRELOAD
+from tests.test_crash import PRELOAD, _wait_gone, _workers
+
+
+def pace(value: int, seconds: float, on_stage: Callable[[str], None]) -> int:
+    on_stage("extract")
+    time.sleep(seconds)
+    return value
+
+
+def _stat(pid: int) -> list[str]:
+    """Fields of /proc/PID/stat after the command name: [state, ppid, pgrp, session, ...]."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _forked(crew: Crew, seconds: float = 60.0) -> list[int]:
+    ends = time.monotonic() + seconds
+    while None in (pids := [w.proc.pid for w in crew.workers]) and time.monotonic() < ends:
+        time.sleep(0.01)
+    assert None not in pids, "the zygote forked no worker within 60 s"
+    return pids
+
+
+def test_workers_are_the_zygotes_children_each_in_its_own_session() -> None:
+    """With the batch's own preload: the zygote forks with one thread (numpy's OpenBLAS would add one)."""
+    with Crew(Limits(), _WORKER_PRELOAD) as crew:
+        crew.start(2)
+        zygote = crew.zygote.proc.pid
+        workers = _forked(crew)
+        assert _stat(zygote)[1] == str(os.getpid())
+        for pid in workers:
+            _, ppid, pgrp, session = _stat(pid)[:4]
+            assert ppid == str(zygote)
+            assert pgrp == session == str(pid)  # killing its group kills what it started, nothing else
+        assert len(os.listdir(f"/proc/{zygote}/task")) == 1, "the zygote must fork with a single thread"
+    assert not _wait_gone({zygote, *workers})
+
+
+def test_a_killed_zygote_costs_the_running_task_and_the_batch_goes_on() -> None:
+    before = _workers()
+    tasks = [(1, 0.0), (2, 3.0), (3, 0.0), (4, 0.0)]
+    results = run_isolated(pace, tasks, workers=1, limits=Limits(timeout=60), preload=PRELOAD)
+    outcomes = [next(results)]
+    time.sleep(1.0)  # the worker is inside the 3-second task now
+    zygotes = [p for p in _workers() - before if _stat(p)[1] == str(os.getpid())]
+    assert len(zygotes) == 1
+    os.kill(zygotes[0], signal.SIGKILL)
+    outcomes += list(results)
+    assert [o.value for o in outcomes] == [1, None, 3, 4]
+    died = outcomes[1]
+    assert died.error_type == "WorkerDied" and "signal 9, SIGKILL" in died.reason and "extract stage" in died.reason
+    assert not _wait_gone(_workers() - before)
+
