@@ -243,5 +243,8 @@ class ForkedProcess:
             return
         try:
             os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:  # already gone
-            pass
+        except ProcessLookupError:  # gone, or just forked and not yet the leader of its own group
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

@@ -45,6 +45,9 @@ def test_workers_are_the_zygotes_children_each_in_its_own_session() -> None:
         workers = _forked(crew)
         assert _stat(zygote)[1] == str(os.getpid())
         for pid in workers:
+            ends = time.monotonic() + 60.0  # the pid is known at fork; the child makes its session just after
+            while _stat(pid)[3] != str(pid) and time.monotonic() < ends:
+                time.sleep(0.01)
             _, ppid, pgrp, session = _stat(pid)[:4]
             assert ppid == str(zygote)
             assert pgrp == session == str(pid)  # killing its group kills what it started, nothing else
