@@ -23,8 +23,9 @@ Why it is built this way:
   neither writes a core file.
 - Outcomes come back in task order (within a bounded window), so what a batch writes does not
   depend on which worker happened to be faster.
-- A task's time limit runs from the moment its worker starts it (the worker says so): a worker
-  may hold the next task while it runs one, and that wait is not the next task's time.
+- A task's time limit runs from the moment its worker starts it, as the batch sees it (when the
+  task before it finished): a worker may hold the next task while it runs one, and that wait is
+  not the next task's time.
 
 This module is both sides' contract (limits, reasons, the worker's loop); the batch side's
 machinery (the pool, tasks sent ahead, workers started while the batch is planned) is

@@ -5,9 +5,10 @@ adds to keep the workers busy while the batch collects and writes:
 
 - A worker holds up to `_AHEAD` tasks: the one it runs and the next, so that it never waits for
   the batch to read its last result before it may start again. The time limit of a task runs from
-  the moment the worker starts it (the worker says so, with its monotonic clock, which is the
-  batch's), never while it waits behind another task. A task waiting behind one that is stopped
-  or kills its worker goes back to the queue, untouched.
+  the moment the batch sees the task before it finish (the worker starts the next one at once, so
+  the limit never counts less than the task's own time), never while it waits behind another
+  task. A task waiting behind one that is stopped or kills its worker goes back to the queue,
+  untouched.
 - Results go through a pipe enlarged to `_RESULT_PIPE_BYTES` (where Linux allows it), so a worker
   hands over a typical document's rows without waiting for the batch to read them.
 - Workers are forked from a zygote (`pipeline.zygote`) that imports the pipeline once: ~0.8 s of
@@ -231,9 +232,6 @@ class Pool:
                 msg = w.results.recv()
                 if msg[0] == "ready":
                     w.ready = True
-                elif msg[0] == "start":
-                    if w.queue and w.queue[0] == msg[1]:
-                        w.stage, w.deadline = "start", msg[2] + self.limits.timeout
                 elif msg[0] == "stage":
                     w.stage = msg[2]
                 elif msg[0] == "done":
