@@ -64,7 +64,7 @@ def _zygote_main(preload: list[str], sock_fd: int, max_memory_mb: int, parent_pi
                 try:
                     os.wait()
                 except ChildProcessError:
-                    return
+                    os._exit(0)  # no interpreter teardown: ~30 ms of freeing what the batch waits for
         seq = int(msg.split()[1])
         pid = os.fork()
         if pid == 0:
