@@ -7,14 +7,18 @@ thread, and that a batch survives its zygote being killed from outside.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from pipeline.isolation import Limits, run_isolated
 from pipeline.pool import Crew
-from pipeline.run import _WORKER_PRELOAD
+from pipeline.run import _WORKER_PRELOAD, run_batch
+from tests.conftest import DEV
 from tests.test_crash import PRELOAD, _wait_gone, _workers
 
 
@@ -70,3 +74,35 @@ def test_a_killed_zygote_costs_the_running_task_and_the_batch_goes_on() -> None:
     assert died.error_type == "WorkerDied" and "signal 9, SIGKILL" in died.reason and "extract stage" in died.reason
     assert not _wait_gone(_workers() - before)
 
+
+
+def test_a_finished_run_lets_its_workers_exit_rather_than_killing_them() -> None:
+    """Exit status 0, reaped by the zygote: their CPU time then counts in the batch's (wait4, getrusage)."""
+    with Crew(Limits(), PRELOAD) as crew:
+        crew.start(2)
+        workers = list(crew.workers)
+        outcomes = list(run_isolated(pace, [(1, 0.0), (2, 0.0), (3, 0.0)], workers=2, limits=Limits(),
+                                     preload=PRELOAD, crew=crew))
+    assert [o.value for o in outcomes] == [1, 2, 3]
+    assert [w.proc.returncode for w in workers] == [0, 0]
+
+
+def test_a_batch_ends_its_pool_gracefully(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`run_batch` reads one past the last result, so the pool's end is the graceful one."""
+    import pipeline.pool
+
+    ends: list[bool] = []
+    close = pipeline.pool.Pool.close
+
+    def spy(self: pipeline.pool.Pool, graceful: bool) -> None:
+        ends.append(graceful)
+        close(self, graceful)
+
+    monkeypatch.setattr(pipeline.pool.Pool, "close", spy)
+    src = tmp_path / "src"
+    src.mkdir()
+    for source in sorted(DEV.glob("*.txt"))[:3]:
+        shutil.copy(source, src / source.name)
+    summary = run_batch(src, tmp_path / "out", workers=2)
+    assert summary.ok + summary.partial == 3
+    assert ends == [True]
