@@ -115,6 +115,8 @@ class Zygote:
     def __init__(self, max_memory_mb: int, preload: Sequence[str]) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
+            # -I: nothing from the cwd or PYTHON* variables shadows the batch's own modules. Its own
+            # session, as each worker has: killing one process group never reaches the batch.
             self.proc = subprocess.Popen(
                 [sys.executable, "-I", "-c", _BOOT, json.dumps(_sys_path()), json.dumps(list(preload)),
                  str(theirs.fileno()), str(max_memory_mb), str(os.getpid())],
