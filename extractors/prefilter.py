@@ -14,7 +14,9 @@ where nothing can match; the matches are the same either way, in the same order
 2. Windows. A match starts at a token its pattern's first token accepts, and is at most the
    pattern's longest length. Whether a token can start a match depends on its word alone
    (lexical attributes: ORTH, LOWER, SHAPE, IS_DIGIT ...), so it is decided once per distinct
-   word, by the Matcher itself (on a document's new words side by side), and kept. The Matcher
+   word, by the Matcher itself (on a document's new words side by side), and kept; a new word
+   that fits none of the first tokens' text tests (one regex made of them all) is not even put
+   to the Matcher, whose REGEX tests are a Python call per word and pattern. The Matcher
    then runs only on the windows [start, start + longest) after such tokens, merged where they
    touch or nearly. Patterns whose length is unbounded ("*", "+") or whose first token reads
    anything but the word (NORM, sentence starts, extensions) switch this test off for their
@@ -51,6 +53,7 @@ _WORDS_KEY = "minutes.words"
 _SMALL_DOC = 64  # tokens: a document this short is matched whole, finding its windows costs more
 _WINDOW_GAP = 6  # tokens
 _REPEAT = re.compile(r"\{(\d*),?(\d*)\}")
+_BACKREF = re.compile(r"\\[1-9]|\(\?P=")  # a group reference would point elsewhere in an alternation
 # Token attributes that are properties of the word itself (the lexeme), whatever its context.
 _LEXICAL = frozenset({
     "ORTH", "TEXT", "LOWER", "SHAPE", "LENGTH", "PREFIX", "SUFFIX", "IS_ALPHA", "IS_ASCII", "IS_DIGIT",
@@ -180,6 +183,17 @@ def _starts_lexically(pattern: list[dict[str, Any]]) -> bool:
     return first.get("OP") is None and bool(first) and all(k in _LEXICAL for k in first)
 
 
+def _compile_gate(gates: dict[str, list[str]] | None) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None] | None:
+    """One regex per attribute that finds something in a word iff one of the first tokens' regexes does."""
+    if gates is None or not (gates["LOWER"] or gates["TEXT"]):
+        return None
+    try:
+        return tuple(re.compile("|".join(f"(?:{g})" for g in gates[a])) if gates[a] else None  # type: ignore[return-value]
+                     for a in ("LOWER", "TEXT"))
+    except re.error:  # a regex that cannot sit in an alternation (a global flag, a group name twice)
+        return None
+
+
 def _words(doc: Doc) -> tuple[list[int], np.ndarray]:
     """The document's distinct words (ORTH) and, per token, the index of its word: read once per document."""
     found = doc.user_data.get(_WORDS_KEY)
@@ -203,6 +217,11 @@ class PrefilteredMatcher(Matcher):
         self._first_index: dict[int, int] = {}  # key of a first-token pattern -> the pattern's index
         self._windowed = True
         self._reach: dict[int, int] = {}  # word (ORTH) -> longest match that can start at it; 0: none
+        # What every first token requires of the word's text, as regexes one of which must find
+        # something (None: some first token asks for no text, so every new word is classified).
+        self._gates: dict[str, list[str]] | None = {"LOWER": [], "TEXT": []}
+        self._gate: tuple[re.Pattern[str] | None, re.Pattern[str] | None] | None = None
+        self._gate_built = False  # compiled at the first classification, after every `add`
 
     def add(self, key: str, patterns: list[list[dict[str, Any]]], **kwargs: Any) -> None:
         super().add(key, patterns, **kwargs)
@@ -217,12 +236,35 @@ class PrefilteredMatcher(Matcher):
                 self._windowed = False
                 continue
             first_key = f"minutes.first.{len(self._lengths)}"
+            self._add_gate(pattern[0])
             self._first.add(first_key, [[pattern[0]]])
             self._first_index[self.vocab.strings[first_key]] = len(self._lengths)
             self._lengths.append(most)
         self._reach.clear()
+        self._gate_built = False
         self._required = re.compile("|".join(map(re.escape, sorted(self._words, key=len, reverse=True)))) \
             if self._testable and self._words else None
+
+    def _add_gate(self, first: dict[str, Any]) -> None:
+        """Note what the first token asks of the word's text; a token that asks nothing of it ends gating."""
+        if self._gates is None:
+            return
+        for attr, value in first.items():
+            target = "LOWER" if attr == "LOWER" else "TEXT" if attr in ("TEXT", "ORTH") else None
+            if target is None:
+                continue
+            if isinstance(value, str):
+                self._gates[target].append(rf"\A{re.escape(value)}\Z")
+                return
+            if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("REGEX"), str) \
+                    and not _BACKREF.search(value["REGEX"]):
+                self._gates[target].append(value["REGEX"])
+                return
+            if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("IN"), list) \
+                    and all(isinstance(v, str) for v in value["IN"]):
+                self._gates[target].append(rf"\A(?:{'|'.join(map(re.escape, value['IN']))})\Z")
+                return
+        self._gates = None
 
     def may_match(self, doclike: Doc | Span) -> bool:
         """False only where no pattern can match: a word every match needs is absent."""
@@ -315,10 +357,21 @@ class PrefilteredMatcher(Matcher):
         """Decide for new words how long a match starting at each can be (0: none), all in one Matcher call.
 
         The first-token patterns read only the word, so the words can stand side by side in one Doc.
+        Words the gate turns down (see `_add_gate`) can start no match: they skip the Matcher.
         """
         strings = self.vocab.strings
-        words = Doc(self.vocab, words=[strings[o] for o in orths], spaces=[False] * len(orths))
         reach = dict.fromkeys(orths, 0)
+        if not self._gate_built:
+            self._gate, self._gate_built = _compile_gate(self._gates), True
+        if self._gate is not None:  # the words no first token can accept: no need to ask the Matcher
+            lower_gate, text_gate = self._gate
+            vocab = self.vocab
+            orths = [o for o in orths if (lower_gate is not None and lower_gate.search(vocab[o].lower_))
+                     or (text_gate is not None and text_gate.search(strings[o]))]
+            if not orths:
+                self._reach.update(reach)
+                return
+        words = Doc(self.vocab, words=[strings[o] for o in orths], spaces=[False] * len(orths))
         for key, s, _ in self._first(words):
             most = self._lengths[self._first_index[key]]
             if most > reach[orths[s]]:
