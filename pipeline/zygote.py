@@ -129,7 +129,6 @@ class Zygote:
         finally:
             theirs.close()
         self.sock = ours
-        self.started = time.monotonic()
         self.requests = 0
         self.pids: dict[int, int] = {}   # request -> pid of the worker forked for it
         self.exits: dict[int, int] = {}  # pid -> exit status (negative: the signal)
