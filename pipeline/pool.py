@@ -65,7 +65,7 @@ class _Worker:
 
     def run(self, index: int, fn: Callable[..., Any], args: tuple, timeout: float) -> None:
         self.tasks.send((index, fn, args))
-        if not self.queue:  # runs at once: until it says it started, count from now (an upper bound)
+        if not self.queue:  # runs at once: its time counts from now
             self.stage, self.deadline = "start", time.monotonic() + timeout
         self.queue.append(index)
 
@@ -297,10 +297,11 @@ class Pool:
         else:  # an error, or the caller stopped early: no exit status is needed, only that all go now
             for w in self.workers:
                 w.proc.kill_group(wait_for_fork=False)
-            self.zygote.close()
+            self.zygote.close()  # first: the waits below then never wait for a fork
         for w in self.workers:
             w.kill()
-        self.zygote.close(graceful)
+        if graceful:
+            self.zygote.close(graceful=True)
 
 
 def _stage(stage: str) -> str:

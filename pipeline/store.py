@@ -276,7 +276,8 @@ class Batch:
 
     def __init__(self, store: Store, early: bool = True) -> None:
         self.store, self.early = store, early
-        warm_writer()
+        if early:  # a batch beside workers: see warm_writer
+            warm_writer()
         self.parts: dict[str, dict[str, list[pa.Table]]] = {}  # table -> shard -> new rows, in arrival order
         self.page_ids: set[str] = set()
         self.staged: dict[tuple[str, str], Path] = {}  # (table, shard) -> its rows so far, written early

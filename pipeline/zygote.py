@@ -168,6 +168,14 @@ class Zygote:
             else:
                 self.exits[int(a)] = int(b)
 
+    def pid_of(self, request: int, wait: float = 0.0) -> int | None:
+        """The pid forked for a request, waiting up to `wait` seconds for the fork; None if not (yet) forked."""
+        ends = time.monotonic() + wait
+        self.read()
+        while request not in self.pids and not self.gone and (left := ends - time.monotonic()) > 0:
+            self.read(left)
+        return self.pids.get(request)
+
     def _ended(self) -> None:
         self.gone = True
         self.proc.wait()
@@ -204,8 +212,7 @@ class ForkedProcess:
     @property
     def pid(self) -> int | None:
         """The worker's pid once forked; None while the zygote is still loading (or if it died first)."""
-        self.zygote.read()
-        return self.zygote.pids.get(self.request)
+        return self.zygote.pid_of(self.request)
 
     def wait(self, timeout: float | None = None) -> int | None:
         """The exit status, as the zygote reported it (None if the zygote died without saying)."""
@@ -233,14 +240,8 @@ class ForkedProcess:
         A worker still to be forked is waited for (the zygote may be loading), unless
         `wait_for_fork` is False: then it is left to exit when it finds its task pipe closed.
         """
-        z = self.zygote
-        z.read()
-        pid = z.pids.get(self.request)
-        ends = time.monotonic() + _FORK_WAIT
-        while pid is None and wait_for_fork and not z.gone and time.monotonic() < ends:
-            z.read(ends - time.monotonic())
-            pid = z.pids.get(self.request)
-        if pid is None or pid in z.exits or self.returncode is not None:
+        pid = self.zygote.pid_of(self.request, _FORK_WAIT if wait_for_fork else 0.0)
+        if pid is None or pid in self.zygote.exits or self.returncode is not None:
             return
         try:
             os.killpg(pid, signal.SIGKILL)

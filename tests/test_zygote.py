@@ -42,7 +42,7 @@ def _forked(crew: Crew, seconds: float = 60.0) -> list[int]:
 
 
 def test_workers_are_the_zygotes_children_each_in_its_own_session() -> None:
-    """With the batch's own preload: the zygote forks with one thread (numpy's OpenBLAS would add one)."""
+    """With the batch's own preload, nothing has started a thread by the time the zygote forks."""
     with Crew(Limits(), _WORKER_PRELOAD) as crew:
         crew.start(2)
         zygote = crew.zygote.proc.pid
