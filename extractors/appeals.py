@@ -19,12 +19,11 @@ are not lists of sections: they follow a word, not a heading, ':' or ','.
 from __future__ import annotations
 
 import re
-from functools import cache
 
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
-from extractors.base import Mention, as_span, by_id, regexes, token_matcher
+from extractors.base import Mention, as_span, built_once, by_id, regexes, token_matcher
 from pipeline.nlp import get_nlp, span_text
 
 NAME = "appeals"
@@ -42,12 +41,12 @@ _MAX_RANGE = 500
 _ITEM_LINE = re.compile(r"^[ \t]*(?:§[ \t]*\d{1,4}|\d{1,4}[ \t]*§)(?:[ \t]+\S|[ \t]*$)", re.MULTILINE)
 
 
-@cache
+@built_once
 def _matcher() -> Matcher:
     return token_matcher(get_nlp(), NAME)
 
 
-@cache
+@built_once
 def _rx() -> dict[str, re.Pattern[str]]:
     return {pid: re.compile(rx.pattern, rx.flags | re.MULTILINE) for pid, rx, _ in regexes(NAME)}
 

@@ -2,10 +2,9 @@
 
 Two kinds of entry, both data in `patterns/diary_ids.jsonl`:
 1. Span patterns (spaCy Matcher token patterns, ids `diary_ids.span_*`) find where to look.
-   Their first tokens use lexical flags only (IS_ALPHA, LIKE_NUM, ORTH), which the Matcher tests
-   in C; a REGEX on a first token costs a Python call on every token of every document.
-   Their length is bounded ("{0,4}", not "*"): the Matcher then only runs in short windows
-   after the tokens that can start a match (extractors/prefilter.py).
+   Their tokens test only the word (IS_ALPHA, LIKE_NUM, ORTH, SHAPE ...) and their length is
+   bounded ("{0,4}", not "*"), so they are matched as arrays (extractors/arraymatch.py), each
+   test decided once per distinct word.
 2. Forms (`regex` entries, case-sensitive, e.g. `diary_ids.dynasty`): a span is tried against the
    forms its pattern lists; a form must match the whole span text, its `id` group is the mention
    (the id as written, without a label) and its id is the mention's rule_id. Overlapping
@@ -26,12 +25,12 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
-from extractors.base import Mention, PatternError, matched_spans, named, span_forms
+from extractors.arraymatch import ArrayMatcher
+from extractors.base import Mention, PatternError, built_once, matched_spans, named, span_forms
 from pipeline.nlp import get_nlp
 
 NAME = "diary_ids"
@@ -95,8 +94,8 @@ def _form(e: dict, where: str) -> _Form:
     return _Form(e["id"], e["compiled"], tuple(named(e.get("requires", []), _REQUIRES, "'requires'", where)))
 
 
-@cache
-def _compiled() -> tuple[Matcher, dict[int, tuple[_Form, ...]]]:
+@built_once
+def _compiled() -> tuple[ArrayMatcher | Matcher, dict[int, tuple[_Form, ...]]]:
     """The matcher and, per span pattern (match key), its forms: built once per process."""
     return span_forms(get_nlp(), NAME, _form)
 

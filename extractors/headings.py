@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
 
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
-from extractors.base import Mention, by_id, phrase_matcher, regexes
+from extractors.base import Mention, built_once, by_id, phrase_matcher, regexes
 from extractors.people import looks_like_person_line
 from pipeline.nlp import doc_text, get_nlp
 
@@ -40,12 +39,12 @@ class Heading:
         return Mention("heading", text[self.start:self.end], self.label, self.start, self.end, self.rule_id)
 
 
-@cache
+@built_once
 def _matcher() -> PhraseMatcher:
     return phrase_matcher(get_nlp(), NAME)
 
 
-@cache
+@built_once
 def _line_regexes() -> tuple[re.Pattern[str], list[tuple[re.Pattern[str], dict]]]:
     """The `regex` headings, each anchored at a line start, and one regex of them all.
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
-from extractors.base import Mention, load_patterns
+from extractors.base import Mention, built_once, load_patterns
 from extractors.people import is_name_word
 
 NAME = "meetings"
@@ -47,7 +47,7 @@ class Cover:
             self.mentions.setdefault(column, []).extend(found)
 
 
-@cache
+@built_once
 def _labels() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
     out = []
     for e in load_patterns(NAME):

@@ -36,13 +36,12 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cache
 
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
 from extractors import votes as votes_mod
-from extractors.base import Mention, as_span, by_id, per_span, token_matcher
+from extractors.base import Mention, as_span, built_once, by_id, per_span, token_matcher
 from pipeline.nlp import get_nlp, span_text
 
 NAME = "outcomes"
@@ -54,12 +53,12 @@ _MOTION = re.compile(r"\b(?:ehdotti|ehdottivat|esitti|esittivät|vaati|vaativat|
 _SENTENCE_START = re.compile(r"[.!?]\s+|\n\s*\n")
 
 
-@cache
+@built_once
 def _matcher() -> Matcher:
     return token_matcher(get_nlp(), NAME)
 
 
-@cache
+@built_once
 def _not_after() -> dict[str, re.Pattern[str]]:
     return {pid: re.compile(e["not_after"]) for pid, e in by_id(NAME).items() if e.get("not_after")}
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
 
-from extractors.base import Mention, by_id
+from extractors.base import Mention, built_once, by_id
 
 NAME = "people"
 _WORD = re.compile(r"[A-ZÅÄÖÜa-zåäöüé][\w\-'’]*\.?")
@@ -30,7 +29,7 @@ class Person:
     end: int
 
 
-@cache
+@built_once
 def _word_res() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     e = by_id(NAME)
     return tuple(re.compile(e[k]["pattern"] + r"$", re.IGNORECASE) for k in

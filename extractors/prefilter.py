@@ -183,6 +183,24 @@ def _starts_lexically(pattern: list[dict[str, Any]]) -> bool:
     return first.get("OP") is None and bool(first) and all(k in _LEXICAL for k in first)
 
 
+def gate_of(spec: dict[str, Any]) -> dict[str, list[str]] | None:
+    """A regex on the word ("TEXT") or on its lower case ("LOWER") that finds something in every word the
+    token spec accepts (its first text test, as a regex); None when the spec tests nothing of the text."""
+    for attr, value in spec.items():
+        target = "LOWER" if attr == "LOWER" else "TEXT" if attr in ("TEXT", "ORTH") else None
+        if target is None:
+            continue
+        if isinstance(value, str):
+            return {target: [rf"\A{re.escape(value)}\Z"]}
+        if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("REGEX"), str) \
+                and not _BACKREF.search(value["REGEX"]):
+            return {target: [value["REGEX"]]}
+        if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("IN"), list) \
+                and all(isinstance(v, str) for v in value["IN"]):
+            return {target: [rf"\A(?:{'|'.join(map(re.escape, value['IN']))})\Z"]}
+    return None
+
+
 def _compile_gate(gates: dict[str, list[str]] | None) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None] | None:
     """One regex per attribute that finds something in a word iff one of the first tokens' regexes does."""
     if gates is None or not (gates["LOWER"] or gates["TEXT"]):
@@ -249,22 +267,12 @@ class PrefilteredMatcher(Matcher):
         """Note what the first token asks of the word's text; a token that asks nothing of it ends gating."""
         if self._gates is None:
             return
-        for attr, value in first.items():
-            target = "LOWER" if attr == "LOWER" else "TEXT" if attr in ("TEXT", "ORTH") else None
-            if target is None:
-                continue
-            if isinstance(value, str):
-                self._gates[target].append(rf"\A{re.escape(value)}\Z")
-                return
-            if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("REGEX"), str) \
-                    and not _BACKREF.search(value["REGEX"]):
-                self._gates[target].append(value["REGEX"])
-                return
-            if isinstance(value, dict) and len(value) == 1 and isinstance(value.get("IN"), list) \
-                    and all(isinstance(v, str) for v in value["IN"]):
-                self._gates[target].append(rf"\A(?:{'|'.join(map(re.escape, value['IN']))})\Z")
-                return
-        self._gates = None
+        found = gate_of(first)
+        if found is None:
+            self._gates = None
+            return
+        for attr, regexes in found.items():
+            self._gates[attr].extend(regexes)
 
     def may_match(self, doclike: Doc | Span) -> bool:
         """False only where no pattern can match: a word every match needs is absent."""

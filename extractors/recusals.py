@@ -11,12 +11,11 @@ statute text) yields nothing.
 from __future__ import annotations
 
 import re
-from functools import cache
 
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span, Token
 
-from extractors.base import Mention, as_span, by_id, regexes, token_matcher
+from extractors.base import Mention, as_span, built_once, by_id, regexes, token_matcher
 from pipeline.nlp import doc_text, get_nlp, span_text
 
 NAME = "recusals"
@@ -27,12 +26,12 @@ _MAX_NAMES = 12
 _MAX_WORDS = 4
 
 
-@cache
+@built_once
 def _matcher() -> Matcher:
     return token_matcher(get_nlp(), NAME)
 
 
-@cache
+@built_once
 def _rx() -> dict[str, re.Pattern[str]]:
     return {pid: rx for pid, rx, _ in regexes(NAME)}
 

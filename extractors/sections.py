@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
 
-from extractors.base import Mention, load_patterns
+from extractors.base import Mention, built_once, load_patterns
 
 NAME = "sections"
 BODY = r"[A-ZÅÄÖ][\w\-–]*(?:[ \t]+(?:ja[ \t]+)?[A-Za-zÅÄÖåäö][\w\-–]*){0,5}?"
@@ -41,7 +40,7 @@ class Marker:
                        self.section_start, self.section_end, self.rule_id)
 
 
-@cache
+@built_once
 def _line_patterns() -> tuple[tuple[str, str, re.Pattern[str]], ...]:
     out = []
     for entry in load_patterns(NAME):

@@ -15,12 +15,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from functools import cache
 
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
-from extractors.base import Mention, as_span, by_id, per_span, regexes, token_matcher
+from extractors.base import Mention, as_span, built_once, by_id, per_span, regexes, token_matcher
 from pipeline.nlp import doc_text, get_nlp, span_text
 
 NAME = "votes"
@@ -39,12 +38,12 @@ class _Item:
     end: int
 
 
-@cache
+@built_once
 def _matcher() -> Matcher:
     return token_matcher(get_nlp(), NAME)
 
 
-@cache
+@built_once
 def _rx() -> dict[str, re.Pattern[str]]:
     return {pid: rx for pid, rx, _ in regexes(NAME)}
 

@@ -18,6 +18,8 @@ HEADER = """\
 Generated from `pipeline/schema.py` by `python -m pipeline.dictionary` (`make docs`); do not edit
 by hand. Each table is a folder of Parquet files under the output folder (`OUT/<table>/*.parquet`):
 read it with `pandas.read_parquet("OUT/<table>")` or DuckDB's `read_parquet('OUT/<table>/*.parquet')`.
+The files are Snappy-compressed and carry min/max statistics for every column that is neither a
+list nor prose (prose: marked *free text* below), so filters on ids, dates and numbers skip row groups.
 """
 
 
@@ -49,7 +51,8 @@ def table_markdown(table: Table) -> str:
         "|---|---|---|---|",
     ]
     for col in table.columns:
-        lines.append(f"| `{col.name}` | {type_name(col.type)} | {'yes' if col.nullable else 'no'} | {_cell(col.doc)} |")
+        doc = _cell(col.doc) + (" *Free text.*" if col.free_text else "")
+        lines.append(f"| `{col.name}` | {type_name(col.type)} | {'yes' if col.nullable else 'no'} | {doc} |")
     return "\n".join(lines) + "\n"
 
 

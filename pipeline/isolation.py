@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import importlib
 import os
 import resource
 import signal
@@ -146,8 +147,12 @@ def _limit_self(parent_pid: int, max_memory_mb: int) -> None:
 
 
 def _load(preload: list[str]) -> None:
-    for module in preload:
-        __import__(module)
+    """Import each "module" of the preload, and call each "module:function" (a builder, no arguments)."""
+    for entry in preload:
+        module, _, function = entry.partition(":")
+        loaded = importlib.import_module(module)
+        if function:
+            getattr(loaded, function)()
     # What the imports built (spaCy's tables, the modules) lives as long as the worker: kept out of
     # the collector's full scans, which would otherwise walk it again and again (~10 % of the time).
     # In the zygote it also keeps forked workers from copying those pages when a scan touches them.
@@ -199,7 +204,8 @@ def run_isolated(fn: Callable[..., Any], tasks: Sequence[tuple], workers: int, l
     """`fn(*task, on_stage=...)` for every task in worker processes; outcomes in task order.
 
     `fn` must be importable by name (it is pickled by reference) and call `on_stage(name)` as it
-    moves on, so that a task stopped midway is reported with the stage it was in. `crew`: workers
+    moves on, so that a task stopped midway is reported with the stage it was in. `preload`: what
+    the zygote loads once for all workers, "module" to import or "module:function" to call. `crew`: workers
     started earlier (`start_crew`), used instead of starting new ones where they fit.
     """
     from pipeline.pool import Pool  # the batch side's machinery; workers never need it

@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 DEFAULT_LIMITS = Limits()
 # Imported by each isolated worker before it takes a document, so that no document's time
 # limit pays for loading the pipeline.
-_WORKER_PRELOAD = ("pipeline.document", "pipeline.assemble", "pipeline.read.pdf", "pipeline.read.text")
+# What the zygote loads before it forks the workers: the modules, then every extractor's matchers.
+_WORKER_PRELOAD = ("pipeline.document", "pipeline.assemble", "pipeline.read.pdf", "pipeline.read.text",
+                   "extractors.base:prepare")
 
 
 @dataclass

@@ -31,6 +31,7 @@ class Column:
     type: pa.DataType
     doc: str
     nullable: bool = True
+    free_text: bool = False  # prose (a decision, a page): no min/max statistics, no reader filters on them
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,22 @@ class Table:
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    @property
+    def statistics(self) -> list[str]:
+        """The columns whose min/max the Parquet files carry: the flat ones that are not prose.
+
+        A reader skips row groups by them (a filter on doc_id, a date, a number); for prose they
+        would only be the two longest strings of the file, stored in its footer.
+        """
+        return [c.name for c in self.columns if not c.free_text and not pa.types.is_nested(c.type)]
+
 
 def _c(name: str, type_: pa.DataType, doc: str, nullable: bool = True) -> Column:
     return Column(name, type_, doc, nullable)
+
+
+def _prose(name: str, doc: str, nullable: bool = True) -> Column:
+    return Column(name, STR, doc, nullable, free_text=True)
 
 
 DOC_ID = _c("doc_id", STR, "SHA-256 of the source file's bytes (hex): the same file always has the same id.", False)
@@ -96,11 +110,11 @@ DECISIONS = Table(
         _c("diary_id", STR, "Case/diary number as written, label (Dnro, Asianro) removed."),
         _c("diary_id_norm", STR, "Canonical diary number: upper case, single spaces, no label."),
         _c("task_class", STR, "JHS 191 task class code from the diary number (e.g. 00.04.01), if any."),
-        _c("title", STR, "The item's heading text."),
+        _prose("title", "The item's heading text."),
         _c("preparers", STRS, "Names under Valmistelija / Asian valmisteli (else the Lisätiedot contact)."),
         _c("presenter", STR, "Esittelijä: name, or the title/body where no name is given."),
-        _c("proposal", STR, "Text of the (final) proposal: Päätösehdotus / Ehdotus / Esitys."),
-        _c("decision", STR, "Text under Päätös."),
+        _prose("proposal", "Text of the (final) proposal: Päätösehdotus / Ehdotus / Esitys."),
+        _prose("decision", "Text under Päätös."),
         _c("outcome", STR, "PASSED, PASSED_VOTED, PASSED_REVISED, PASSED_MODIFIED, REJECTED, NOTED, RETURNED, REMOVED, TABLED, ELECTION or UNKNOWN."),
         _c("outcome_rule", STR, "rule_id of the phrase that decided the outcome."),
         _c("unanimous", BOOL, "True where the text says yksimielisesti, false after a vote, null otherwise."),
@@ -147,7 +161,7 @@ FAILURES = Table(
         _c("source_path", STR, "Path relative to the input folder.", False),
         _c("stage", STR, "Where it failed: read, repair, extract, store.", False),
         _c("error_type", STR, "Class of the error."),
-        _c("reason", STR, "What went wrong and what to do about it, in plain words.", False),
+        _prose("reason", "What went wrong and what to do about it, in plain words.", False),
         _c("extractor_version", STR, "Extractor version of the run.", False),
         _c("failed_at", TIME, "When (UTC)."),
     ),
@@ -165,7 +179,7 @@ MEETINGS = Table(
         _c("meeting_date", DATE, "Date of the meeting."),
         _c("start_time", STR, "Start time HH:MM (kokousaika)."),
         _c("end_time", STR, "End time HH:MM."),
-        _c("place", STR, "Kokouspaikka as written."),
+        _prose("place", "Kokouspaikka as written."),
         _c("number", STR, "Meeting number as written, e.g. 12/2025."),
         _c("chair", STR, "Puheenjohtaja."),
         _c("secretary", STR, "Pöytäkirjanpitäjä / sihteeri."),
@@ -173,7 +187,7 @@ MEETINGS = Table(
         _c("members_absent", STRS, "Poissa olleet jäsenet."),
         _c("others_present", PEOPLE, "Muut saapuvilla olleet, with role (esittelijä, pöytäkirjanpitäjä ...)."),
         _c("checkers", STRS, "Pöytäkirjantarkastajat."),
-        _c("legality", STR, "The legality and quorum statement as written (laillisuus ja päätösvaltaisuus)."),
+        _prose("legality", "The legality and quorum statement as written (laillisuus ja päätösvaltaisuus)."),
         _c("quorum", BOOL, "True where the statement finds the meeting päätösvaltainen."),
         _c("section_first", INT, "First § the minutes cover (käsitellyt asiat)."),
         _c("section_last", INT, "Last § the minutes cover."),
@@ -207,7 +221,7 @@ PAGES = Table(
     (
         DOC_ID,
         _c("page", INT, "1-based page number.", False),
-        _c("text", STR, "Page text after layout (running headers/footers removed, label columns split), before repair.", False),
+        _prose("text", "Page text after layout (running headers/footers removed, label columns split), before repair.", False),
         _c("ocr", BOOL, "True where the text came from OCR."),
         _c("engine", STR, "Reader that produced the text: pdfplumber, pypdfium2, text or html.", False),
         _c("reader_version", STR, "Digest of the reading and layout code (pipeline.pages.READER_VERSION); pages of another version are read again.", False),

@@ -88,6 +88,24 @@ def test_tables_read_with_pandas_and_duckdb(dev_output: Path) -> None:
         assert n == len(frame)
 
 
+
+def test_files_carry_statistics_for_filters_and_none_for_prose(dev_output: Path) -> None:
+    """A doc_id or a date filter can skip row groups; a decision's text is not copied into the footer."""
+    import pyarrow.parquet as pq
+
+    for name, table in TABLES.items():
+        for path in sorted((dev_output / name).glob("*.parquet"))[:3]:
+            meta = pq.ParquetFile(path).metadata
+            if meta.num_rows == 0:
+                continue
+            for i in range(meta.num_columns):
+                chunk = meta.row_group(0).column(i)
+                top = chunk.path_in_schema.split(".")[0]
+                assert chunk.compression == "SNAPPY"
+                assert (chunk.statistics is not None) == (top in table.statistics), f"{name}.{top}"
+    assert "doc_id" in TABLES["pages"].statistics and "meeting_date" in TABLES["decisions"].statistics
+    assert "decision" not in TABLES["decisions"].statistics and "text" not in TABLES["pages"].statistics
+
 def test_rerun_replaces_rows(tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()

@@ -6,20 +6,32 @@ matcher must return the plain spaCy Matcher's results, in the same order, as tup
 from __future__ import annotations
 
 import random
+from functools import cache
 
 import pytest
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
-from extractors import appeals, dates, diary_ids, outcomes, prefilter, recusals, votes
+from extractors import appeals, diary_ids, outcomes, prefilter, recusals, votes
+from extractors.base import token_matcher
 from pipeline.nlp import get_nlp, make_doc
 from pipeline.read import read_document
 from pipeline.run import repaired_text
 from tests.conftest import CORPUS, FIXTURES
 
+
+
+@cache
+def _windowed_matcher(name: str) -> prefilter.PrefilteredMatcher:
+    """The span patterns' files as a PrefilteredMatcher: the extractors match them as arrays
+    (tests/test_arraymatch.py), but they are the most number-heavy test of the windows."""
+    return token_matcher(get_nlp(), name)
+
+
 MATCHERS = {
     "appeals": appeals._matcher, "outcomes": outcomes._matcher, "votes": votes._matcher,
-    "recusals": recusals._matcher, "dates": lambda: dates._compiled()[0], "diary_ids": lambda: diary_ids._compiled()[0],
+    "recusals": recusals._matcher, "dates": lambda: _windowed_matcher("dates"),
+    "diary_ids": lambda: _windowed_matcher("diary_ids"),
 }
 DOCUMENTS = sorted(p for p in [*CORPUS.glob("*/*"), *(FIXTURES / "styles").glob("*")]
                    if p.suffix in (".pdf", ".txt", ".html"))
@@ -72,7 +84,7 @@ def test_windows_in_a_made_up_text() -> None:
 
 
 def test_windows_skip_text_that_cannot_start_a_match() -> None:
-    matcher = dates._compiled()[0]
+    matcher = _windowed_matcher("dates")
     doc = make_doc("Kunnanhallitus käsitteli asian ja päätti hyväksyä sen. " * 20 + "Kokous 12.3.2024 klo 18.00.")
     windows = matcher.windows(doc, 0, len(doc))
     assert 0 < sum(b - a for a, b in windows) < 12

@@ -106,3 +106,20 @@ def test_a_batch_ends_its_pool_gracefully(tmp_path: Path, monkeypatch: pytest.Mo
     summary = run_batch(src, tmp_path / "out", workers=2)
     assert summary.ok + summary.partial == 3
     assert ends == [True]
+
+
+def unbuilt_extractor_parts(on_stage: Callable[[str], None]) -> list[str]:
+    """In a worker: the extractor builders (matchers, tables of regexes) not yet built."""
+    from extractors import base
+
+    return [f"{b.__module__}.{b.__qualname__}" for b in base._BUILDERS if b.cache_info().currsize == 0]
+
+
+def test_workers_are_forked_with_every_extractor_already_built() -> None:
+    """The zygote builds the matchers once (`extractors.base.prepare`); no worker builds its own."""
+    outcomes = list(run_isolated(unbuilt_extractor_parts, [()], workers=1, limits=Limits(), preload=_WORKER_PRELOAD))
+    assert outcomes[0].reason is None, outcomes[0].reason
+    assert outcomes[0].value == []
+    bare = [m for m in _WORKER_PRELOAD if ":" not in m]  # the same test fails without the builder
+    outcomes = list(run_isolated(unbuilt_extractor_parts, [()], workers=1, limits=Limits(), preload=bare))
+    assert "extractors.dates._compiled" in outcomes[0].value
