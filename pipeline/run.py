@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -138,7 +139,7 @@ class Collector:
     The one copy of the bookkeeping between results and tables (duplicates, counts, which old
     rows a batch replaces): `run_batch`, `minutes reprocess` and the Dask flow all use it. Rows
     go into a `store.Batch` as they come (converted, partly written while the workers go on);
-    `flush` commits it, so a crash loses only what came after the last flush.
+    `flush` commits it, so a crash loses only what came after the last flush (`wait` tells when).
     """
 
     def __init__(self, store: Store, plan: Plan, flush_every: int = 200) -> None:
@@ -147,6 +148,8 @@ class Collector:
         self.summary = Summary(documents=skipped + duplicates, skipped=skipped, duplicates=duplicates,
                                out=store.out, vanished=len(plan.vanished), missing=len(plan.missing))
         self.batch = Batch(store)
+        self.writer: ThreadPoolExecutor | None = None  # one thread, for commits that do not wait
+        self.committing: Future[None] | None = None  # a flush's commit, still writing
         self.replaced: dict[str, set[str]] = {"doc_id": set(), "source_path": set(plan.stale_paths)}
         self.seen: set[str] = set()
         self.hashes = {w.source_path: w.doc_id for w in plan.work if w.doc_id}
@@ -176,18 +179,51 @@ class Collector:
             summary.repairs += sum(document[f"repair_{step}"] for step in REPAIR_STEPS)
         summary.from_pages += result.from_pages
         summary.decisions += result.n_decisions
+        if self.committing is not None and self.committing.done():
+            self._finish_commit()
         self.batch.add(result.rows)
         if len(self.replaced["source_path"]) >= self.flush_every:
-            self.flush()
+            self.flush(wait=False)
 
-    def flush(self) -> None:
-        self.batch.commit(self.replaced)  # with nothing pending: only makes empty tables readable
+    def flush(self, wait: bool = True) -> None:
+        """Commit the rows so far. `wait=False`: the commit writes in a thread while results go on
+        into a new batch, so the workers are not kept waiting (a commit rewrites the shards it
+        touches: seconds, on a large output). One commit at a time; its error is raised here or at
+        `close`, and a crash meanwhile loses the rows of that commit too. The new batch writes
+        nothing early until that commit is done: until its renames, it cannot tell which shards
+        have a file."""
+        self._finish_commit()
+        if wait:  # a failed commit leaves its rows and `replaced` here, to try again (the Dask flow's retries)
+            self.batch.commit(self.replaced)  # with nothing pending: only makes empty tables readable
+            self.replaced["doc_id"].clear()
+            self.replaced["source_path"].clear()
+            return
+        batch, replaced = self.batch, {key: set(values) for key, values in self.replaced.items()}
         self.replaced["doc_id"].clear()
         self.replaced["source_path"].clear()
+        self.batch = Batch(self.store, early=False)
+        if self.writer is None:
+            self.writer = ThreadPoolExecutor(1, thread_name_prefix="minutes-commit")
+        self.committing = self.writer.submit(batch.commit, replaced)
+
+    def _finish_commit(self) -> None:
+        """Wait for a commit in flight (its error is raised here); then the current batch may write early."""
+        if self.committing is None:
+            return
+        committing, self.committing = self.committing, None
+        committing.result()
+        self.batch.start_early()
+
+    def wait(self) -> None:
+        """Let a commit in flight finish, raising nothing: no write may outlive the run and its lock."""
+        if self.writer is not None:
+            self.writer.shutdown(wait=True)
 
     def close(self, prune: bool = False) -> Summary:
         """Write what is pending; with `prune`, delete the rows of vanished files; drop unused pages."""
         self.flush()
+        if self.writer is not None:
+            self.writer.shutdown()
         if prune and self.plan.vanished:
             self.store.remove({d for _, d in self.plan.vanished if d}, {p for p, _ in self.plan.vanished})
             self.summary.pruned = True
@@ -208,14 +244,17 @@ def run_plan(plan: Plan, store: Store, engine: str = DEFAULT_ENGINE, workers: in
     started = time.perf_counter()
     collector = Collector(store, plan, flush_every)
     stored = {w.path: w.stored for w in plan.work if w.stored}
-    for result in _iter_results([w.path for w in plan.work], plan.root, engine, workers, stored,
-                                limits, isolate, follow_symlinks, crew):
-        if redact_contacts:
-            redact_rows(result.rows)
-        collector.add(result)
-        if progress:
-            progress(result)
-    summary = collector.close(prune)
+    try:
+        for result in _iter_results([w.path for w in plan.work], plan.root, engine, workers, stored,
+                                    limits, isolate, follow_symlinks, crew):
+            if redact_contacts:
+                redact_rows(result.rows)
+            collector.add(result)
+            if progress:
+                progress(result)
+        summary = collector.close(prune)
+    finally:
+        collector.wait()
     summary.seconds = time.perf_counter() - started
     return summary
 

@@ -164,3 +164,51 @@ def test_a_batch_written_early_writes_what_replace_writes(tmp_path: Path) -> Non
         outs[how] = _shards(out)
     assert outs["batch"] == outs["replace"]
     assert outs["batch"]
+
+
+def test_a_batch_made_during_a_commit_writes_nothing_early_until_the_commit_is_done(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A flush commits in a thread and results go on into a new batch. Here the first commit is held
+    until the third document is in; the fourth then goes to a shard that commit created. Written
+    early as if new, the fourth's shard file would replace the second's rows."""
+    import hashlib
+    import threading
+
+    import pipeline.store
+
+    names = sorted(p.name for p in DEV.glob("dev*.txt"))[:4]
+    shards = dict(zip([hashlib.sha256((DEV / n).read_bytes()).hexdigest() for n in names], ["aa", "bb", "aa", "bb"]))
+    monkeypatch.setattr(pipeline.store, "shard_of", lambda key: shards.get(key, "xx"))
+    commit = pipeline.store.Batch.commit
+    release, done = threading.Event(), threading.Event()
+
+    def held_commit(self: Batch, replaced: dict) -> None:
+        if not done.is_set() and threading.current_thread() is not threading.main_thread():
+            assert release.wait(60)
+            commit(self, replaced)
+            done.set()
+        else:
+            commit(self, replaced)
+
+    def progress(result: object) -> None:
+        seen.append(result)
+        if len(seen) == 3 and threaded:  # the first commit (documents 1 and 2) is held until now
+            release.set()
+            assert done.wait(60)
+
+    outs = {}
+    for how, flush_every in (("one_commit", 1000), ("threaded_commits", 2)):
+        src, out = tmp_path / how / "src", tmp_path / how / "out"
+        src.mkdir(parents=True)
+        for i, name in enumerate(names):
+            shutil.copy(DEV / name, src / f"{i}_{name}")
+        seen: list[object] = []
+        threaded = flush_every < len(names)
+        monkeypatch.setattr(pipeline.store.Batch, "commit", held_commit)
+        assert run_batch(src, out, flush_every=flush_every, progress=progress).ok == 4
+        assert not (out / STAGING).exists()
+        outs[how] = _shards(out)
+    assert done.is_set(), "the first commit was not made in a thread"
+    assert outs["threaded_commits"] == outs["one_commit"]
+    assert {name.split("/")[1] for name in outs["one_commit"] if name.startswith("decisions/")} == \
+        {"part-aa.parquet", "part-bb.parquet"}
