@@ -129,3 +129,18 @@ def test_offsets_are_relative_to_a_span_and_stop_at_its_end() -> None:
     assert tail and all(s >= 0 for _, s, _ in tail)
     assert [(k, s + 2, e + 2) for k, s, e in tail] == [m for m in whole if m[1] >= 2]
     assert all(e <= 2 for _, _, e in matcher(doc[:2]))
+
+
+def test_a_file_with_a_pattern_arrays_cannot_take_keeps_the_matcher(monkeypatch: pytest.MonkeyPatch) -> None:
+    from extractors import base
+    from extractors.prefilter import PrefilteredMatcher
+
+    entries = ({"id": "test.a", "kind": "token", "pattern": [{"IS_DIGIT": True}, {"ORTH": ".", "OP": "?"}]},
+               {"id": "test.b", "kind": "token", "pattern": [{"LOWER": "klo"}, {"IS_DIGIT": True, "OP": "+"}]})
+    monkeypatch.setattr(base, "load_patterns", lambda name: entries)
+    assert isinstance(base.span_matcher(get_nlp(), "test"), PrefilteredMatcher)
+    monkeypatch.setattr(base, "load_patterns", lambda name: entries[:1])
+    assert isinstance(base.span_matcher(get_nlp(), "test"), ArrayMatcher)
+    greedy = ({**entries[0], "greedy": "LONGEST"},)
+    monkeypatch.setattr(base, "load_patterns", lambda name: greedy)
+    assert isinstance(base.span_matcher(get_nlp(), "test"), PrefilteredMatcher)
