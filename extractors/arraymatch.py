@@ -9,8 +9,9 @@ bounded ("?", "{0,4}"), the same matches can be found another way:
 
 1. Words. Every distinct token test (a "spec") is decided once per distinct word, by spaCy's own
    Matcher (so a test means exactly what it means to spaCy), and kept as one bit of the word's
-   mask. Tests with REGEX or IN text tests are only put to words their combined regex accepts
-   (the same gate as prefilter's).
+   mask. An IN list of texts becomes one exact test per value (spaCy tests those in C); REGEX
+   tests, a Python call each, are only put to words their combined regex accepts (the same gate
+   as prefilter's).
 2. Documents. A document is an array of masks, one per token, gathered from its distinct words.
 3. Patterns. A pattern is the set of its fixed-length expansions ("A B? C" is "A C" and "A B C"),
    held as a trie over specs. Walking it narrows the candidate starts with one array test per
@@ -33,7 +34,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
-from extractors.prefilter import _LEXICAL, _REPEAT, _compile_gate, _words, gate_of
+from extractors.prefilter import LEXICAL, compile_gate, doc_words, gate_of, op_counts
 
 _MAX_SPECS = 63  # one bit each in a uint64 mask
 _MAX_EXPANSIONS = 512  # per pattern; more is a pattern better left to the Matcher
@@ -45,23 +46,6 @@ class _Node:
 
     children: dict[int, _Node] = field(default_factory=dict)
     ends: set[int] = field(default_factory=set)
-
-
-def _counts(op: Any) -> range | None:
-    """How many times a token may occur under its OP, or None for an unbounded or unknown one."""
-    if op is None or op == "1":
-        return range(1, 2)
-    if op == "?":
-        return range(0, 2)
-    m = _REPEAT.fullmatch(op) if isinstance(op, str) else None
-    if m is None:
-        return None
-    low, high = m.group(1), m.group(2)
-    if "," not in op:  # "{n}"
-        return range(int(low), int(low) + 1)
-    if not high:  # "{n,}"
-        return None
-    return range(int(low or 0), int(high) + 1)
 
 
 def _alternatives(spec: dict[str, Any]) -> list[str]:
@@ -80,8 +64,8 @@ def expansions(pattern: list[dict[str, Any]]) -> list[tuple[str, ...]] | None:
     total = 1
     for token in pattern:
         spec = {k: v for k, v in token.items() if k != "OP"}
-        counts = _counts(token.get("OP"))
-        if counts is None or not spec or not all(k in _LEXICAL for k in spec):
+        counts = op_counts(token.get("OP"))
+        if counts is None or not spec or not all(k in LEXICAL for k in spec):
             return None
         alternatives = _alternatives(spec)
         forms = [form for n in counts for form in itertools.product(alternatives, repeat=n)]
@@ -147,7 +131,7 @@ class ArrayMatcher:
                 plain.add(f"minutes.spec.{bit}", [[spec]])
         self._plain = plain if len(plain) else None
         self._gated = gated if len(gated) else None
-        self._gate = _compile_gate(gates)
+        self._gate = compile_gate(gates)
         self._bits = {self.vocab.strings[f"minutes.spec.{b}"]: 1 << b for b in self._specs.values()}
         self._built = True
 
@@ -178,7 +162,7 @@ class ArrayMatcher:
         key = ("minutes.arraymasks", id(self))
         found = doc.user_data.get(key)
         if found is None:
-            words, inverse = _words(doc)
+            words, inverse = doc_words(doc)
             masks = self._masks
             new = [o for o in words if o not in masks]
             if new:

@@ -55,7 +55,7 @@ _WINDOW_GAP = 6  # tokens
 _REPEAT = re.compile(r"\{(\d*),?(\d*)\}")
 _BACKREF = re.compile(r"\\[1-9]|\(\?P=")  # a group reference would point elsewhere in an alternation
 # Token attributes that are properties of the word itself (the lexeme), whatever its context.
-_LEXICAL = frozenset({
+LEXICAL = frozenset({
     "ORTH", "TEXT", "LOWER", "SHAPE", "LENGTH", "PREFIX", "SUFFIX", "IS_ALPHA", "IS_ASCII", "IS_DIGIT",
     "IS_LOWER", "IS_UPPER", "IS_TITLE", "IS_PUNCT", "IS_SPACE", "IS_STOP", "IS_BRACKET", "IS_QUOTE",
     "IS_LEFT_PUNCT", "IS_RIGHT_PUNCT", "IS_CURRENCY", "LIKE_NUM", "LIKE_URL", "LIKE_EMAIL",
@@ -156,31 +156,39 @@ def _lowered(doc: Doc) -> str | None:
     return doc.user_data[_LOWER_KEY]
 
 
+def op_counts(op: Any) -> range | None:
+    """How many times a token may occur under its OP ("?": 0-1, "{2,4}": 2-4), or None when unbounded
+    ("*", "+", "{1,}") or not a count ("!")."""
+    if op is None or op == "1":
+        return range(1, 2)
+    if op == "?":
+        return range(0, 2)
+    m = _REPEAT.fullmatch(op) if isinstance(op, str) else None
+    if m is None:
+        return None
+    low, high = m.group(1), m.group(2)
+    if "," not in op:  # "{n}"
+        return range(int(low), int(low) + 1)
+    if not high:  # "{n,}"
+        return None
+    return range(int(low or 0), int(high) + 1)  # "{n,m}", "{,m}"
+
+
 def longest(pattern: list[dict[str, Any]]) -> int | None:
     """The most tokens a match of the pattern can span, or None when unbounded ("*", "+", "!")."""
     total = 0
     for spec in pattern:
-        op = spec.get("OP")
-        if op is None or op in ("?", "1"):
-            total += 1
-            continue
-        m = _REPEAT.fullmatch(op) if isinstance(op, str) else None
-        if m is None:
+        counts = op_counts(spec.get("OP"))
+        if counts is None:
             return None
-        low, high = m.group(1), m.group(2)
-        if op.count(",") == 0:  # "{n}"
-            total += int(low)
-        elif high:  # "{n,m}", "{,m}"
-            total += int(high)
-        else:  # "{n,}"
-            return None
+        total += counts[-1] if counts else 0
     return total
 
 
 def _starts_lexically(pattern: list[dict[str, Any]]) -> bool:
     """True when the first token is required and reads only attributes of the word itself."""
     first = pattern[0] if pattern else {}
-    return first.get("OP") is None and bool(first) and all(k in _LEXICAL for k in first)
+    return first.get("OP") is None and bool(first) and all(k in LEXICAL for k in first)
 
 
 def gate_of(spec: dict[str, Any]) -> dict[str, list[str]] | None:
@@ -201,7 +209,7 @@ def gate_of(spec: dict[str, Any]) -> dict[str, list[str]] | None:
     return None
 
 
-def _compile_gate(gates: dict[str, list[str]] | None) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None] | None:
+def compile_gate(gates: dict[str, list[str]] | None) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None] | None:
     """One regex per attribute that finds something in a word iff one of the first tokens' regexes does."""
     if gates is None or not (gates["LOWER"] or gates["TEXT"]):
         return None
@@ -212,7 +220,7 @@ def _compile_gate(gates: dict[str, list[str]] | None) -> tuple[re.Pattern[str] |
         return None
 
 
-def _words(doc: Doc) -> tuple[list[int], np.ndarray]:
+def doc_words(doc: Doc) -> tuple[list[int], np.ndarray]:
     """The document's distinct words (ORTH) and, per token, the index of its word: read once per document."""
     found = doc.user_data.get(_WORDS_KEY)
     if found is None:
@@ -351,7 +359,7 @@ class PrefilteredMatcher(Matcher):
         found = doc.user_data.get(("minutes.anchors", id(self)))
         if found is not None:
             return found
-        words, inverse = _words(doc)
+        words, inverse = doc_words(doc)
         reach = self._reach
         new = [orth for orth in words if orth not in reach]
         if new:
@@ -370,7 +378,7 @@ class PrefilteredMatcher(Matcher):
         strings = self.vocab.strings
         reach = dict.fromkeys(orths, 0)
         if not self._gate_built:
-            self._gate, self._gate_built = _compile_gate(self._gates), True
+            self._gate, self._gate_built = compile_gate(self._gates), True
         if self._gate is not None:  # the words no first token can accept: no need to ask the Matcher
             lower_gate, text_gate = self._gate
             vocab = self.vocab

@@ -31,9 +31,8 @@ if TYPE_CHECKING:
     from pipeline.pool import Crew
 
 DEFAULT_LIMITS = Limits()
-# Imported by each isolated worker before it takes a document, so that no document's time
-# limit pays for loading the pipeline.
-# What the zygote loads before it forks the workers: the modules, then every extractor's matchers.
+# What the zygote loads before it forks the workers (the modules, then every extractor's
+# matchers), so that no document's time limit pays for loading the pipeline.
 _WORKER_PRELOAD = ("pipeline.document", "pipeline.assemble", "pipeline.read.pdf", "pipeline.read.text",
                    "extractors.base:prepare")
 
@@ -222,8 +221,7 @@ class Collector:
     def close(self, prune: bool = False) -> Summary:
         """Write what is pending; with `prune`, delete the rows of vanished files; drop unused pages."""
         self.flush()
-        if self.writer is not None:
-            self.writer.shutdown()
+        self.wait()
         if prune and self.plan.vanished:
             self.store.remove({d for _, d in self.plan.vanished if d}, {p for p, _ in self.plan.vanished})
             self.summary.pruned = True

@@ -31,7 +31,7 @@ class Column:
     type: pa.DataType
     doc: str
     nullable: bool = True
-    free_text: bool = False  # prose (a decision, a page): no min/max statistics, no reader filters on them
+    free_text: bool = False  # prose (a decision, a page): the Parquet files keep no min/max statistics of it
 
 
 @dataclass(frozen=True)
