@@ -34,7 +34,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 from spacy.vocab import Vocab
 
-from extractors.prefilter import LEXICAL, compile_gate, doc_words, gate_of, op_counts
+from extractors.prefilter import LEXICAL, add_gate, compile_gate, doc_words, gate_words, op_counts
 
 _MAX_SPECS = 63  # one bit each in a uint64 mask
 _MAX_EXPANSIONS = 512  # per pattern; more is a pattern better left to the Matcher
@@ -124,9 +124,7 @@ class ArrayMatcher:
             spec = json.loads(spec_json)
             if any(isinstance(v, dict) for v in spec.values()):
                 gated.add(f"minutes.spec.{bit}", [[spec]])
-                found = gate_of(spec)
-                gates = None if gates is None or found is None else \
-                    {a: gates[a] + found.get(a, []) for a in ("LOWER", "TEXT")}
+                gates = add_gate(gates, spec)
             else:
                 plain.add(f"minutes.spec.{bit}", [[spec]])
         self._plain = plain if len(plain) else None
@@ -140,22 +138,13 @@ class ArrayMatcher:
         if not self._built:
             self._build()
         strings, masks, bits = self.vocab.strings, dict.fromkeys(orths, 0), self._bits
-        for matcher, words in ((self._plain, orths), (self._gated, self._gated_words(orths))):
+        for matcher, words in ((self._plain, orths), (self._gated, gate_words(self._gate, self.vocab, orths))):
             if matcher is None or not words:
                 continue
             doc = Doc(self.vocab, words=[strings[o] for o in words], spaces=[False] * len(words))
             for key, s, _ in matcher(doc):
                 masks[words[s]] |= bits[key]
         self._masks.update(masks)
-
-    def _gated_words(self, orths: list[int]) -> list[int]:
-        """The words that may pass a REGEX test: the others fail all of them."""
-        if self._gate is None:
-            return orths
-        lower_gate, text_gate = self._gate
-        vocab, strings = self.vocab, self.vocab.strings
-        return [o for o in orths if (lower_gate is not None and lower_gate.search(vocab[o].lower_))
-                or (text_gate is not None and text_gate.search(strings[o]))]
 
     def _token_masks(self, doc: Doc) -> np.ndarray:
         """Each token's mask, then `_depth` zeros, so that a test past the end fails without a bounds check."""

@@ -220,6 +220,25 @@ def compile_gate(gates: dict[str, list[str]] | None) -> tuple[re.Pattern[str] | 
         return None
 
 
+def add_gate(gates: dict[str, list[str]] | None, spec: dict[str, Any]) -> dict[str, list[str]] | None:
+    """`gates` with what a token spec asks of the word's text; None (no gating) once a spec asks nothing of it."""
+    found = None if gates is None else gate_of(spec)
+    if gates is None or found is None:
+        return None
+    return {attr: gates[attr] + found.get(attr, []) for attr in gates}
+
+
+def gate_words(gate: tuple[re.Pattern[str] | None, re.Pattern[str] | None] | None, vocab: Any,
+               orths: list[int]) -> list[int]:
+    """The words the gate lets by (all of them without a gate): the others pass none of the gated tests."""
+    if gate is None:
+        return orths
+    lower_gate, text_gate = gate
+    strings = vocab.strings
+    return [o for o in orths if (lower_gate is not None and lower_gate.search(vocab[o].lower_))
+            or (text_gate is not None and text_gate.search(strings[o]))]
+
+
 def doc_words(doc: Doc) -> tuple[list[int], np.ndarray]:
     """The document's distinct words (ORTH) and, per token, the index of its word: read once per document."""
     found = doc.user_data.get(_WORDS_KEY)
@@ -262,7 +281,7 @@ class PrefilteredMatcher(Matcher):
                 self._windowed = False
                 continue
             first_key = f"minutes.first.{len(self._lengths)}"
-            self._add_gate(pattern[0])
+            self._gates = add_gate(self._gates, pattern[0])
             self._first.add(first_key, [[pattern[0]]])
             self._first_index[self.vocab.strings[first_key]] = len(self._lengths)
             self._lengths.append(most)
@@ -270,17 +289,6 @@ class PrefilteredMatcher(Matcher):
         self._gate_built = False
         self._required = re.compile("|".join(map(re.escape, sorted(self._words, key=len, reverse=True)))) \
             if self._testable and self._words else None
-
-    def _add_gate(self, first: dict[str, Any]) -> None:
-        """Note what the first token asks of the word's text; a token that asks nothing of it ends gating."""
-        if self._gates is None:
-            return
-        found = gate_of(first)
-        if found is None:
-            self._gates = None
-            return
-        for attr, regexes in found.items():
-            self._gates[attr].extend(regexes)
 
     def may_match(self, doclike: Doc | Span) -> bool:
         """False only where no pattern can match: a word every match needs is absent."""
@@ -373,20 +381,16 @@ class PrefilteredMatcher(Matcher):
         """Decide for new words how long a match starting at each can be (0: none), all in one Matcher call.
 
         The first-token patterns read only the word, so the words can stand side by side in one Doc.
-        Words the gate turns down (see `_add_gate`) can start no match: they skip the Matcher.
+        Words the gate turns down (`add_gate`) can start no match: they skip the Matcher.
         """
         strings = self.vocab.strings
         reach = dict.fromkeys(orths, 0)
         if not self._gate_built:
             self._gate, self._gate_built = compile_gate(self._gates), True
-        if self._gate is not None:  # the words no first token can accept: no need to ask the Matcher
-            lower_gate, text_gate = self._gate
-            vocab = self.vocab
-            orths = [o for o in orths if (lower_gate is not None and lower_gate.search(vocab[o].lower_))
-                     or (text_gate is not None and text_gate.search(strings[o]))]
-            if not orths:
-                self._reach.update(reach)
-                return
+        orths = gate_words(self._gate, self.vocab, orths)  # the others no first token can accept
+        if not orths:
+            self._reach.update(reach)
+            return
         words = Doc(self.vocab, words=[strings[o] for o in orths], spaces=[False] * len(orths))
         for key, s, _ in self._first(words):
             most = self._lengths[self._first_index[key]]
