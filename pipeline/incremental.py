@@ -135,7 +135,8 @@ def plan_ingest(src: Path, paths: list[Path], store: Store, engine: str, force: 
 
     stored = stored_doc_ids(store.out, {doc_id for _, _, doc_id, _, _ in todo})
     for path, rel, doc_id, eng, reason in todo:
-        ref = PagesRef(store.out, doc_id, eng) if (doc_id, eng) in stored else None
+        part = stored.get((doc_id, eng))
+        ref = PagesRef(store.out, doc_id, eng, part) if part is not None else None
         plan.work.append(Work(path, rel, doc_id, reason, ref))
 
     if not src.is_file():
@@ -234,7 +235,7 @@ def plan_reprocess(store: Store, src: Path | None, engine: str, since: datetime 
         path = root / r["source_path"] if not root.is_file() else root
         eng = r["engine"] or engine_for(path, engine)
         if r["doc_id"] and (r["doc_id"], eng) in stored:
-            ref = PagesRef(store.out, r["doc_id"], eng)
+            ref = PagesRef(store.out, r["doc_id"], eng, stored[r["doc_id"], eng])
             plan.work.append(Work(path, r["source_path"], r["doc_id"], "reprocess", ref))
         elif src is not None and path.is_file():
             plan.work.append(Work(path, r["source_path"], r["doc_id"], "reprocess"))

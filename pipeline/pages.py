@@ -42,6 +42,7 @@ class PagesRef:
     out: Path
     doc_id: str
     engine: str
+    part: Path | None = None  # the part file that held them when the run was planned
 
 
 def engine_for(path: Path, engine: str) -> str:
@@ -62,20 +63,31 @@ def page_rows(raw: RawDocument) -> list[dict[str, Any]]:
 
 def load(ref: PagesRef, path: Path) -> RawDocument | None:
     """The document as stored, or None when its pages are missing or from another engine/reader."""
-    from pipeline.store import shard_of  # pyarrow: only where stored pages are read
-
-    shard = ref.out / "pages" / f"part-{shard_of(ref.doc_id)}.parquet"
-    if not shard.exists():
-        return None
-    import pyarrow.parquet as pq  # here, not at the top: a worker that only reads files never needs it
-
-    rows = pq.read_table(shard, filters=[("doc_id", "=", ref.doc_id)]).sort_by("page").to_pylist()
+    rows = _stored_rows(ref)
     if not rows or any(r["engine"] != ref.engine or r["reader_version"] != READER_VERSION for r in rows):
         return None
     first = rows[0]
     pages = [Page(r["page"], r["text"], bool(r["ocr"])) for r in rows]
     return RawDocument(path, ref.doc_id, first["file_size"] or 0, pages, ref.engine, first["encoding"],
                        list(first["read_warnings"] or []))
+
+
+def _stored_rows(ref: PagesRef) -> list[dict[str, Any]]:
+    """The document's page rows: from the part the plan saw them in, else from whichever part has
+    them now (a commit during the run may have folded that part into a new one)."""
+    import pyarrow.parquet as pq  # here, not at the top: a worker that only reads files never needs it
+
+    from pipeline.parts import part_files
+
+    seen = [] if ref.part is None else [ref.part]
+    for part in [*seen, *(p for p in part_files(ref.out / "pages") if p not in seen)]:
+        try:
+            table = pq.read_table(part, filters=[("doc_id", "=", ref.doc_id)])
+        except FileNotFoundError:
+            continue
+        if table.num_rows:
+            return table.sort_by("page").to_pylist()
+    return []
 
 
 def obtain(path: Path, engine: str, stored: PagesRef | None) -> tuple[RawDocument, bool]:
@@ -95,26 +107,22 @@ def obtain(path: Path, engine: str, stored: PagesRef | None) -> tuple[RawDocumen
     return read_document(path, engine=engine), True
 
 
-def stored_doc_ids(out: Path, among: set[str] | None = None) -> set[tuple[str, str]]:
-    """(doc_id, engine) of the documents (`among` these, if given) whose pages the current reader stored."""
+def stored_doc_ids(out: Path, among: set[str] | None = None) -> dict[tuple[str, str], Path]:
+    """(doc_id, engine) of the documents (`among` these, if given) whose pages the current reader
+    stored, and the part file each is in."""
     folder = out / "pages"
     if not folder.exists() or among == set():
-        return set()
-    import pyarrow.parquet as pq  # see load()
+        return {}
+    import pyarrow.parquet as pq  # see _stored_rows()
 
-    from pipeline.store import shard_of
+    from pipeline.parts import part_files
 
-    found: set[tuple[str, str]] = set()
+    found: dict[tuple[str, str], Path] = {}
     filters: list[tuple[str, str, object]] = [("reader_version", "=", READER_VERSION)]
-    if among is None:
-        shards = sorted(folder.glob("part-*.parquet"))
-    else:
-        shards = [folder / f"part-{s}.parquet" for s in sorted({shard_of(d) for d in among})]
+    if among is not None:
         filters.append(("doc_id", "in", sorted(among)))
-    for shard in shards:
-        if not shard.exists():
-            continue
-        table = pq.read_table(shard, columns=["doc_id", "engine"], filters=filters)
+    for part in part_files(folder):
+        table = pq.read_table(part, columns=["doc_id", "engine"], filters=filters)
         pairs = table.group_by(["doc_id", "engine"]).aggregate([])
-        found.update(zip(pairs["doc_id"].to_pylist(), pairs["engine"].to_pylist()))
+        found.update(dict.fromkeys(zip(pairs["doc_id"].to_pylist(), pairs["engine"].to_pylist()), part))
     return found

@@ -19,7 +19,7 @@ from pipeline import pages
 from pipeline.document import (  # noqa: F401 - re-exported: the per-document API lives in pipeline.document
     PAGE_JOIN, DocumentResult, failed_result, failure_row, page_of, process_document, relative_path, repaired_text,
 )
-from pipeline.incremental import Plan, plan_ingest, plan_reprocess
+from pipeline.incremental import Plan, Work, plan_ingest, plan_reprocess
 from pipeline.isolation import Limits, run_isolated, start_crew
 from pipeline.redact import redact_rows
 from pipeline.sources import discover, refusal
@@ -186,11 +186,10 @@ class Collector:
 
     def flush(self, wait: bool = True) -> None:
         """Commit the rows so far. `wait=False`: the commit writes in a thread while results go on
-        into a new batch, so the workers are not kept waiting (a commit rewrites the shards it
-        touches: seconds, on a large output). One commit at a time; its error is raised here or at
-        `close`, and a crash meanwhile loses the rows of that commit too. The new batch writes
-        nothing early until that commit is done: until its renames, it cannot tell which shards
-        have a file."""
+        into a new batch, so the workers are not kept waiting (a commit rewrites the old parts that
+        held documents it replaces). One commit at a time; its error is raised here or at `close`,
+        and a crash meanwhile loses the rows of that commit too. The new batch writes its own parts
+        early meanwhile: new parts replace no file."""
         self._finish_commit()
         if wait:  # a failed commit leaves its rows and `replaced` here, to try again (the Dask flow's retries)
             self.batch.commit(self.replaced)  # with nothing pending: only makes empty tables readable
@@ -200,18 +199,17 @@ class Collector:
         batch, replaced = self.batch, {key: set(values) for key, values in self.replaced.items()}
         self.replaced["doc_id"].clear()
         self.replaced["source_path"].clear()
-        self.batch = Batch(self.store, early=False)
+        self.batch = Batch(self.store)
         if self.writer is None:
             self.writer = ThreadPoolExecutor(1, thread_name_prefix="minutes-commit")
         self.committing = self.writer.submit(batch.commit, replaced)
 
     def _finish_commit(self) -> None:
-        """Wait for a commit in flight (its error is raised here); then the current batch may write early."""
+        """Wait for a commit in flight (its error is raised here)."""
         if self.committing is None:
             return
         committing, self.committing = self.committing, None
         committing.result()
-        self.batch.start_early()
 
     def wait(self) -> None:
         """Let a commit in flight finish, raising nothing: no write may outlive the run and its lock."""
@@ -230,6 +228,25 @@ class Collector:
         return self.summary
 
 
+def _largest_first(work: list[Work], workers: int) -> list[Path]:
+    """The paths, largest file first when several workers share them: the small ones left for last
+    even out when the workers finish (one 80-page document dealt last keeps one worker busy
+    alone). File size stands for the work; stored pages are quick whatever the file was. The
+    same order otherwise (equal files stay in path order: the first of two copies is the one kept)."""
+    if workers <= 1:
+        return [w.path for w in work]
+
+    def size(w: Work) -> int:
+        if w.stored is not None:
+            return 0
+        try:
+            return w.path.stat().st_size
+        except OSError:  # gone since the plan: its failure row comes soon enough
+            return 0
+
+    return [w.path for w in sorted(work, key=size, reverse=True)]
+
+
 def run_plan(plan: Plan, store: Store, engine: str = DEFAULT_ENGINE, workers: int = 1,
              progress: Callable[[DocumentResult], None] | None = None, flush_every: int = 200,
              prune: bool = False, limits: Limits = DEFAULT_LIMITS, isolate: bool = True,
@@ -243,7 +260,7 @@ def run_plan(plan: Plan, store: Store, engine: str = DEFAULT_ENGINE, workers: in
     collector = Collector(store, plan, flush_every)
     stored = {w.path: w.stored for w in plan.work if w.stored}
     try:
-        for result in _iter_results([w.path for w in plan.work], plan.root, engine, workers, stored,
+        for result in _iter_results(_largest_first(plan.work, workers), plan.root, engine, workers, stored,
                                     limits, isolate, follow_symlinks, crew):
             if redact_contacts:
                 redact_rows(result.rows)

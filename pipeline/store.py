@@ -1,26 +1,25 @@
 """Parquet datasets under the output folder, one folder per table.
 
-Each table is a folder of shard files (`OUT/<table>/part-<xx>.parquet`, `xx` = the first two hex
-digits of doc_id), so that `pandas.read_parquet(OUT / "decisions")` and DuckDB's
-`read_parquet('OUT/decisions/*.parquet')` read it whole. A document's rows live in exactly one
-shard per table: re-processing it rewrites that shard without the old rows (replace, never
-duplicate).
+Each table is a folder of part files (`OUT/<table>/part-<commit>-<n>.parquet`: `pipeline.parts`
+says how they are cut, folded and named), so that `pandas.read_parquet(OUT / "decisions")` and
+DuckDB's `read_parquet('OUT/decisions/*.parquet')` read it whole. A commit adds new parts and
+rewrites only the old parts that held a document it replaces (replace, never duplicate): its cost
+is what it brings, not the size of the output.
 
-Safe writes: `replace` (or a `Batch`'s commit) first writes every changed shard of every table to
-a temporary file in `OUT/.tmp-staging` (no reader looks there; DuckDB's `*.parquet` glob would
-read a `.tmp-*` file beside the shards) and only then renames them into place, `documents` last.
-An error or a crash while writing leaves the tables exactly as they were; the renames take
-milliseconds, and a document whose rows are all in place is exactly one with a `documents` row.
-A `Batch` writes some of its shards there while the documents are still being processed.
-Two runs on the same folder would still overwrite each other's shards, so a run holds
-`Store.lock()` (an flock on `OUT/.lock`) from start to end, and a second one stops at once.
+Safe writes: `replace` (or a `Batch`'s commit) first writes every new or changed part of every
+table to a temporary file in `OUT/.tmp-staging` (no reader looks there; DuckDB's `*.parquet` glob
+would read a `.tmp-*` file beside the parts), then the list of renames, and only then renames
+them into place, `documents` last. An error while writing leaves the tables exactly as they were;
+a run stopped among the renames has them finished by the next run (`parts.recover`). A `Batch`
+writes parts there while the documents are still being processed. Two runs on the same folder
+would still overwrite each other's files, so a run holds `Store.lock()` (an flock on
+`OUT/.lock`) from start to end, and a second one stops at once.
 """
 from __future__ import annotations
 
 import fcntl
 import os
 import tempfile
-from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -30,21 +29,25 @@ from typing import Any
 
 import pyarrow as pa
 
+from pipeline import parts
+from pipeline.parts import EMPTY, STAGING, TMP_PREFIX, KeyIndex, Step, part_files, part_name
 from pipeline.schema import TABLES, Table
 
 WRITE_ORDER = ("pages", "failures", "mentions", "votes", "meetings", "decisions", "documents")
 LOCK_NAME = ".lock"
-_EMPTY_SHARD = "part-empty.parquet"
-_TMP_PREFIX = ".tmp-"
-STAGING = ".tmp-staging"  # the folder shards are written to before they are renamed into place
 # Stored pages are read back one document at a time: small row groups let a lookup by doc_id
-# skip the rest of the shard through the row-group statistics.
+# skip the rest of the part through the row-group statistics.
 _ROW_GROUP_ROWS = {"pages": 256}
+# A batch beside its workers writes its rows as a part of their own every this many documents,
+# so that little is left to write once the last document is in. Fewer, larger files cost less:
+# each file has a fixed cost (creation, footer) that writing a part per document paid 130 times
+# for the benchmark's 26 documents.
+EARLY_DOCUMENTS = 8
 # Snappy, no dictionary encoding, min/max statistics only where a reader can use them
-# (`Table.statistics`). Measured on the benchmark's 130 shards (5 tables x 26 documents): zstd
-# took 0.60 ms a file to write and Snappy 0.35 (a batch writes five per document, beside its
-# workers); the files are 1,340 KiB, where zstd with statistics on every column made 1,375 KiB;
-# reading them back is 25 % faster; dictionary encoding made them larger and slower to read.
+# (`Table.statistics`). Measured on 130 small files (5 tables x 26 documents): zstd took 0.60 ms
+# a file to write and Snappy 0.35; the files were 1,340 KiB, where zstd with statistics on every
+# column made 1,375 KiB; reading them back was 25 % faster; dictionary encoding made them larger
+# and slower to read.
 _PARQUET_OPTIONS: dict[str, Any] = {"compression": "snappy", "use_dictionary": False}
 # mkstemp makes files only their owner can read; tables get the usual umask-based mode instead.
 _UMASK = os.umask(0o022)
@@ -54,14 +57,6 @@ _FILE_MODE = 0o666 & ~_UMASK
 
 class OutputLocked(RuntimeError):
     """Another run holds the output folder's lock."""
-
-
-def shard_of(key: str) -> str:
-    return key[:2] if len(key) >= 2 and all(c in "0123456789abcdef" for c in key[:2]) else "xx"
-
-
-def _shard_key(table: Table, row: Mapping[str, Any]) -> str:
-    return row.get("doc_id") or row.get("source_path") or ""
 
 
 def to_arrow(table: Table, rows: Iterable[Mapping[str, Any]]) -> pa.Table:
@@ -101,7 +96,7 @@ def warm_writer() -> None:
 def _write_temp(arrow: pa.Table, folder: Path, table: Table, row_group_size: int | None = None) -> Path:
     """Write to a temporary file in `folder` (on the target's file system); the caller renames it into place."""
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=_TMP_PREFIX, suffix=".parquet", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=".parquet", dir=folder)
     try:
         import pyarrow.parquet as pq  # imported where used: workers import this module but never write
 
@@ -125,15 +120,12 @@ def _row_key(table: Table) -> str:
     return "doc_id" if table.name != "failures" else "source_path"
 
 
-# (target, staged temporary file or None to delete the target)
-Staged = tuple[Path, Path | None]
-
-
 class Store:
     """Writes and replaces rows of every table in an output folder."""
 
     def __init__(self, out: Path) -> None:
         self.out = Path(out)
+        self.index = KeyIndex()  # which keys each part holds: read once, while the run goes on
 
     def path(self, table: str) -> Path:
         return self.out / table
@@ -168,43 +160,55 @@ class Store:
             self.replace({}, {"pages": orphans})
         return len(orphans)
 
-    def _stage(self, table: Table, shard: str, new: pa.Table | None, key: str, drop: set[str]) -> Staged | None:
-        """The shard's new content as a temporary file (or a deletion); None when unchanged."""
+    def _table_steps(self, table: Table, drop: set[str], new: list[pa.Table], early: list[Path],
+                     commit: int, staging: Path) -> list[Step]:
+        """What a commit does to one table: old parts rewritten without `drop`'s rows or folded into
+        the new part, the parts written early named, the rest of the new rows written."""
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
-        path = self.path(table.name) / f"part-{shard}.parquet"
-        parts = []
-        dropped = False
-        if path.exists():
-            old = pq.read_table(path)
-            if drop and old.num_rows:
+        key = _row_key(table)
+        folder = self.path(table.name)
+        writing = bool(new or early)
+        steps: list[Step] = []
+        found = part_files(folder)
+        small = {p for p in found if p.stat().st_size < parts.MERGE_BELOW} if writing else set()
+        fold_all = len(small) >= parts.FOLD_COUNT
+        for part in found:
+            hit = bool(drop) and not drop.isdisjoint(self.index.keys(part, key))
+            fold = part in small and (hit or fold_all)
+            if not (hit or fold):
+                continue
+            old = pq.read_table(part)
+            if hit:
                 keep = pc.invert(pc.is_in(old[key], value_set=pa.array(sorted(drop), pa.string())))
-                kept = old.filter(pc.fill_null(keep, True))
-                dropped = kept.num_rows != old.num_rows
-                old = kept
-            if old.num_rows:
-                parts.append(old.select(table.names).cast(table.schema))
-        if new is None and not dropped:
-            return None
-        if new is not None:
-            parts.append(new)
-        if not parts:
-            return (path, None) if path.exists() else None
-        return path, self._write_staged(table, pa.concat_tables(parts))
+                old = old.filter(pc.fill_null(keep, True))
+            old = old.select(table.names).cast(table.schema)
+            if fold and old.num_rows:
+                new = [*new, old]
+                steps.append((part, None))
+            else:
+                steps.append((part, self._write_staged(table, old, staging) if old.num_rows else None))
+        names = (folder / part_name(commit, n) for n in range(1_000_000))
+        steps.extend((next(names), tmp) for tmp in early)
+        if new:
+            for piece in parts.split(self._sorted(table, pa.concat_tables(new)), key):
+                steps.append((next(names), _write_temp(piece, staging, table, _ROW_GROUP_ROWS.get(table.name))))
+        return steps
 
-    def _write_staged(self, table: Table, rows: pa.Table) -> Path:
-        """A shard's rows, sorted, as a temporary file in the staging folder (readers never look there)."""
-        self.path(table.name).mkdir(parents=True, exist_ok=True)
-        merged = rows.sort_by([(c, "ascending") for c in table.sort_by]) if rows.num_rows > 1 else rows
-        return _write_temp(merged, self.out / STAGING, table, _ROW_GROUP_ROWS.get(table.name))
+    @staticmethod
+    def _sorted(table: Table, rows: pa.Table) -> pa.Table:
+        return rows.sort_by([(c, "ascending") for c in table.sort_by]) if rows.num_rows > 1 else rows
+
+    def _write_staged(self, table: Table, rows: pa.Table, staging: Path) -> Path:
+        """Rows, sorted, as a temporary file in a staging folder (readers never look there)."""
+        return _write_temp(self._sorted(table, rows), staging, table, _ROW_GROUP_ROWS.get(table.name))
 
     def _ensure_readable(self, table: Table) -> None:
         """A table with no rows still reads (as zero rows with its schema)."""
         folder = self.path(table.name)
-        shards = [p for p in folder.glob("part-*.parquet") if p.name != _EMPTY_SHARD]
-        empty = folder / _EMPTY_SHARD
-        if shards:
+        empty = folder / EMPTY
+        if part_files(folder):
             empty.unlink(missing_ok=True)
         elif not empty.exists():
             _atomic_write(table.schema.empty_table(), empty, table)
@@ -260,12 +264,13 @@ class Store:
             yield
         finally:
             _remove_staging(self.out)  # what a batch that failed or was stopped had written early
+            # (a commit stopped among its renames is finished first: see `parts.recover`)
             path.unlink(missing_ok=True)
             os.close(fd)
 
     def _remove_temp_files(self) -> None:
-        """Temporary shards left by a run that was killed while writing (only under the lock)."""
-        for tmp in self.out.glob(f"*/{_TMP_PREFIX}*.parquet"):
+        """Temporary files left by a run that was killed while writing (only under the lock)."""
+        for tmp in self.out.glob(f"*/{TMP_PREFIX}*.parquet"):
             tmp.unlink(missing_ok=True)
         _remove_staging(self.out)
 
@@ -279,139 +284,134 @@ def _holder(path: Path) -> str:
 
 
 class Batch:
-    """Rows on their way into the tables: Arrow per table and shard as they come, written at `commit`.
+    """Rows on their way into the tables: Arrow per table as they come, written as parts, put in place at `commit`.
 
-    Converting rows and writing shard files is most of what writing costs, and a batch can do both
-    while its workers are still busy: `add` converts each document's rows at once and (`early`)
-    writes a shard no file holds yet to the staging folder straight away, as nothing but this
-    batch's rows can go into it. A shard that gets more rows later is written again at commit.
-    `commit` stages the rest as `Store.replace` describes and renames, documents last: until then
-    the tables are untouched, and after a failed commit the rows are still here to try again.
+    Converting rows and writing files is most of what writing costs, and a batch can do both while
+    its workers are still busy: `add` converts each document's rows at once and (`early`) writes
+    the rows of every `EARLY_DOCUMENTS` documents as new parts into its own staging folder. New
+    parts never replace a file, so they can be written before anything is known of the commit.
+    `commit` writes the rest, works out which old parts change (`Store._table_steps`) and renames,
+    documents last: until then the tables are untouched, and after a failed commit the rows are
+    still here to try again.
     """
 
     def __init__(self, store: Store, early: bool = True) -> None:
         self.store, self.early = store, early
         if early:  # a batch beside workers: see warm_writer
             warm_writer()
-        self.parts: dict[str, dict[str, list[pa.Table]]] = {}  # table -> shard -> new rows, in arrival order
+        self.pending: dict[str, list[pa.Table]] = {}  # table -> rows not written yet, in arrival order
+        self.pending_documents = 0
+        self.written: dict[str, list[pa.Table]] = {}  # table -> rows written early (kept for a retry)
+        self.staged: dict[str, list[Path]] = {}  # table -> parts written early, in the staging folder
         self.page_ids: set[str] = set()
-        self.staged: dict[tuple[str, str], Path] = {}  # (table, shard) -> its rows so far, written early
-        self.late: set[tuple[str, str]] = set()  # shards left for commit (more rows came after staging)
-        self.on_disk: dict[str, set[str]] = {}  # table -> shards that have a file (none appear under the lock)
+        self._staging: Path | None = None
 
     def add(self, rows: Mapping[str, list[dict[str, Any]]]) -> None:
         """Take a document's (or any) rows per table; a row with a column the schema lacks is a ValueError."""
         for name in WRITE_ORDER:
             if name == "pages":
                 self.page_ids.update(r["doc_id"] for r in rows.get(name, []))
-            if not rows.get(name):
-                continue
-            table = TABLES[name]
-            by_shard: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-            shard_by_key: dict[str, str] = {}  # a document's rows share one key: its shard is worked out once
-            for row in rows[name]:
-                key = _shard_key(table, row)
-                shard = shard_by_key.get(key)
-                if shard is None:
-                    shard = shard_by_key[key] = shard_of(key)
-                by_shard[shard].append(row)
-            shards = self.parts.setdefault(name, {})
-            for shard, shard_rows in by_shard.items():
-                shards.setdefault(shard, []).append(to_arrow(table, shard_rows))
-                if self.early:
-                    self._stage_early(table, shard)
+            if rows.get(name):
+                self.pending.setdefault(name, []).append(to_arrow(TABLES[name], rows[name]))
+        self.pending_documents += 1
+        if self.early and self.pending_documents >= EARLY_DOCUMENTS:
+            self._write_early()
 
-    def start_early(self) -> None:
-        """Write shards early from now on, those of the rows added so far too (a batch made while
-        another batch's commit was still writing: see `Collector.flush`)."""
-        self.early = True
-        for name, shards in self.parts.items():
-            for shard in list(shards):
-                self._stage_early(TABLES[name], shard)
-
-    def _stage_early(self, table: Table, shard: str) -> None:
-        key = (table.name, shard)
-        if key in self.late:
-            return
-        if key in self.staged:  # more rows for it: written once more, at commit
-            self.staged.pop(key).unlink(missing_ok=True)
-            self.late.add(key)
-            return
-        if table.name not in self.on_disk:
-            self.on_disk[table.name] = {p.stem.removeprefix("part-") for p in
-                                        self.store.path(table.name).glob("part-*.parquet")}
-        if shard in self.on_disk[table.name]:
-            return  # its old rows may have to go: staged at commit, when all of `replaced` is known
+    def _write_early(self) -> None:
+        staging = self.staging()
         try:
-            self.staged[key] = self.store._write_staged(table, pa.concat_tables(self.parts[table.name][shard]))
+            for name, tables in self.pending.items():
+                table = TABLES[name]
+                self.staged.setdefault(name, []).append(
+                    self.store._write_staged(table, pa.concat_tables(tables), staging))
+                self.written.setdefault(name, []).extend(tables)
         except BaseException:
             self._discard_staged()
             raise
+        self.pending.clear()
+        self.pending_documents = 0
+
+    def staging(self) -> Path:
+        """This batch's own staging folder: another batch's commit, running meanwhile, leaves it alone."""
+        if self._staging is None:
+            root = self.store.out / STAGING
+            root.mkdir(parents=True, exist_ok=True)
+            self._staging = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=root))
+        return self._staging
 
     def commit(self, replaced: Mapping[str, set[str]]) -> None:
         """Write the rows added, dropping earlier rows whose key is in `replaced` (see `Store.replace`)."""
         store = self.store
+        if parts.recover(store.out):  # an earlier try stopped among its renames: finished now, and
+            self._discard_staged()  # what this batch wrote early (now in place) is dropped and written again
         paths = set(replaced.get("source_path", set()))
         # A file whose bytes changed has a new doc_id: its old rows go too.
         doc_ids = set(replaced.get("doc_id", set())) | store._doc_ids_at(paths)
         page_ids = self.page_ids | set(replaced.get("pages", set()))
-        staged: list[Staged] = []
+        commit = parts.next_commit(store.out)
+        steps: list[Step] = []
         try:
             for name in WRITE_ORDER:
                 table = TABLES[name]
-                key = _row_key(table)
-                drop = paths if key == "source_path" else page_ids if name == "pages" else doc_ids
-                new = self.parts.get(name, {})
-                # Old rows of a replaced key may sit in any shard (failures keyed by path).
-                shards = set(new)
-                if key == "doc_id":
-                    shards |= {shard_of(d) for d in drop}
-                elif drop:
-                    shards |= {p.stem.removeprefix("part-") for p in store.path(name).glob("part-*.parquet")}
-                for shard in sorted(shards):
-                    early = self.staged.pop((name, shard), None)
-                    if early is not None:  # the shard had no file, and no rows came since: this is its content
-                        staged.append((store.path(name) / f"part-{shard}.parquet", early))
-                        continue
-                    rows = pa.concat_tables(new[shard]) if shard in new else None
-                    step = store._stage(table, shard, rows, key, drop)
-                    if step:
-                        staged.append(step)
+                drop = paths if name == "failures" else page_ids if name == "pages" else doc_ids
+                steps += store._table_steps(table, drop, self.pending.get(name, []), self.staged.get(name, []),
+                                            commit, self.staging())
         except BaseException:
-            for _, tmp in staged:
-                if tmp is not None:
-                    tmp.unlink(missing_ok=True)
             self._discard_staged()
             raise
-        for target, tmp in staged:  # commit: renames only, documents last
-            if tmp is None:
-                target.unlink(missing_ok=True)
-            else:
-                os.replace(tmp, target)
+        try:
+            parts.apply(store.out, steps)
+        except OSError:
+            if not parts.recover(store.out):  # the journal was not in place: nothing has changed
+                self._discard_staged()
+                raise
         for name in WRITE_ORDER:
             store._ensure_readable(TABLES[name])
-        self.parts.clear()
+        self.pending.clear()
+        self.written.clear()
+        self.staged.clear()
+        self.pending_documents = 0
         self.page_ids.clear()
-        self._discard_staged()
-        _remove_staging(store.out)
+        self._remove_folder()
 
     def _discard_staged(self) -> None:
-        """Forget what was written early (its rows stay): the next commit stages everything again."""
-        for tmp in self.staged.values():
-            tmp.unlink(missing_ok=True)
+        """Forget what was written early (its rows go back to pending): the next commit writes them again."""
+        for name, tables in self.written.items():
+            self.pending[name] = tables + self.pending.get(name, [])
+        self.written.clear()
         self.staged.clear()
-        self.late.clear()
-        self.on_disk.clear()
+        self._remove_folder()
+
+    def _remove_folder(self) -> None:
+        """Remove this batch's staging folder, and the staging root when no other batch uses it."""
+        if self._staging is not None:
+            _remove_tree(self._staging)
+            self._staging = None
+            try:
+                (self.store.out / STAGING).rmdir()
+            except OSError:  # another batch's folder (or a journal) is there
+                pass
+
+
+def _remove_tree(folder: Path) -> None:
+    """Remove a staging folder's temporary files, and it when nothing else is there."""
+    for tmp in folder.glob(f"{TMP_PREFIX}*"):
+        if tmp.is_dir():
+            _remove_tree(tmp)
+        else:
+            tmp.unlink(missing_ok=True)
+    try:
+        folder.rmdir()
+    except FileNotFoundError:
+        pass
+    except OSError:  # something else was put there: left alone
+        pass
 
 
 def _remove_staging(out: Path) -> None:
-    """Empty and remove the staging folder (only under the lock: another run's files are never there)."""
+    """Finish a commit stopped among its renames, then empty and remove the staging folder (only
+    under the lock: another run's files are never there)."""
+    parts.recover(out)
     folder = out / STAGING
-    if not folder.is_dir():
-        return
-    for tmp in folder.glob(f"{_TMP_PREFIX}*"):
-        tmp.unlink(missing_ok=True)
-    try:
-        folder.rmdir()
-    except OSError:  # something else was put there: left alone
-        pass
+    if folder.is_dir():
+        _remove_tree(folder)

@@ -1,0 +1,144 @@
+"""Part files: how a table's rows lie on disk, and the journal that makes a commit all or nothing.
+
+A table is a folder of part files, `part-<commit>-<n>.parquet`. A commit adds new parts for
+the rows it brings, whatever the output's size, instead of rewriting shared shards: its cost is
+what it adds, plus the old parts it must change:
+
+- a part holding a replaced document is rewritten without it (deleted when nothing is left);
+- once a table has `FOLD_COUNT` parts smaller than `MERGE_BELOW` on disk, a commit that writes
+  to it folds them all into its new part, so that many small commits (a daily schedule, the
+  parts a batch writes every few documents) do not leave thousands of small files, while each
+  row is rewritten about once per `FOLD_COUNT` small parts rather than at every commit;
+  a small part that loses a replaced document is folded at once;
+- a commit's new rows are cut into parts of about `SPLIT_ABOVE` bytes, between documents, so
+  that no later change has to rewrite one huge file.
+
+Which keys each part holds is read from the part's key column when first needed and kept while
+the file is unchanged (`KeyIndex`); a fresh output reads nothing.
+
+A document's old rows and its new ones sit in different files, so one rename can no longer swap
+them. A commit therefore writes every file first, then the list of renames (the journal,
+`OUT/.tmp-staging/commit.json`, itself put in place by a rename), then renames. A run stopped
+among the renames leaves the journal: the next run to take the output's lock finishes them
+(`recover`) before anything else, so a document is never both gone and duplicated.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import pyarrow as pa
+
+PREFIX = "part-"
+EMPTY = "part-empty.parquet"  # the file an empty table reads through (zero rows, its schema)
+STAGING = ".tmp-staging"  # files of a commit before their renames (no reader looks there)
+TMP_PREFIX = ".tmp-"
+JOURNAL = "commit.json"
+MERGE_BELOW = 4 << 20  # bytes on disk: a smaller part is small
+FOLD_COUNT = 32  # small parts a table may have before a commit folds them into its new part
+SPLIT_ABOVE = 64 << 20  # Arrow bytes: new rows beyond this are cut into more than one part
+_PART = re.compile(r"^part-(\d+)-\d+\.parquet$")
+
+# (target, staged temporary file or None to delete the target)
+Step = tuple[Path, Path | None]
+
+
+def part_files(folder: Path) -> list[Path]:
+    """The table's part files holding rows, in name order (the empty table's file aside)."""
+    return sorted(p for p in folder.glob(f"{PREFIX}*.parquet") if p.name != EMPTY)
+
+
+def part_name(commit: int, n: int) -> str:
+    return f"{PREFIX}{commit:06d}-{n:03d}.parquet"
+
+
+def next_commit(out: Path) -> int:
+    """One more than the highest commit number of any part under `out`: new names never collide."""
+    numbers = [int(m.group(1)) for p in out.glob(f"*/{PREFIX}*.parquet") if (m := _PART.match(p.name))]
+    return max(numbers, default=0) + 1
+
+
+class KeyIndex:
+    """The keys (doc_id or source_path) each part holds, read once per version of the file.
+
+    A version is the file's size and modification time: a part rewritten by hand, or by another
+    process under the lock, is read again.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[Path, tuple[tuple[int, int], frozenset[str]]] = {}
+
+    def keys(self, part: Path, key: str) -> frozenset[str]:
+        import pyarrow.parquet as pq
+
+        stat = part.stat()
+        version = (stat.st_size, stat.st_mtime_ns)
+        known = self._known.get(part)
+        if known is not None and known[0] == version:
+            return known[1]
+        keys = frozenset(pq.read_table(part, columns=[key])[key].unique().drop_null().to_pylist())
+        self._known[part] = (version, keys)
+        return keys
+
+
+def split(rows: pa.Table, key: str, limit: int | None = None) -> list[pa.Table]:
+    """Rows sorted by `key` first, cut into pieces of about `limit` (`SPLIT_ABOVE`) bytes where the key changes."""
+    limit = SPLIT_ABOVE if limit is None else limit
+    pieces = -(-rows.nbytes // limit) if limit > 0 else 1
+    if pieces <= 1:
+        return [rows]
+    keys = rows[key].to_pylist()
+    step = -(-len(keys) // pieces)
+    out, start = [], 0
+    while start < len(keys):
+        end = min(start + step, len(keys))
+        while end < len(keys) and keys[end] == keys[end - 1]:  # a document's rows stay together
+            end += 1
+        out.append(rows.slice(start, end - start))
+        start = end
+    return out
+
+
+def apply(out: Path, steps: Sequence[Step]) -> None:
+    """Make the staged files the tables' files: journal first, renames in order, journal last."""
+    if not steps:
+        return
+    staging = out / STAGING
+    staging.mkdir(parents=True, exist_ok=True)
+    pending = staging / f"{TMP_PREFIX}{JOURNAL}"
+    pending.write_text(json.dumps([[_rel(out, t), None if s is None else _rel(out, s)] for t, s in steps]),
+                       encoding="utf-8")
+    os.replace(pending, staging / JOURNAL)  # from here on the commit happens, now or at `recover`
+    _rename(out, steps)
+    (staging / JOURNAL).unlink()
+
+
+def recover(out: Path) -> bool:
+    """Finish the renames of a commit that was stopped among them; True when there was one.
+
+    Each step is done again only where its staged file is still there, and a deletion of a file
+    already gone is nothing: doing a step twice does no harm.
+    """
+    journal = out / STAGING / JOURNAL
+    if not journal.is_file():
+        return False
+    steps = [(out / t, None if s is None else out / s) for t, s in json.loads(journal.read_text(encoding="utf-8"))]
+    _rename(out, steps)
+    journal.unlink()
+    return True
+
+
+def _rename(out: Path, steps: Sequence[Step]) -> None:
+    for target, staged in steps:
+        if staged is None:
+            target.unlink(missing_ok=True)
+        elif staged.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staged, target)
+
+
+def _rel(out: Path, path: Path) -> str:
+    return path.relative_to(out).as_posix()
