@@ -43,6 +43,19 @@ def dev_text(name: str) -> str:
     return repair("\n".join(p.text for p in read_document(DEV / name).pages))[0]
 
 
+def output_rows(out: Path) -> dict[str, list[dict]]:
+    """Every table's rows in a fixed order, the columns that hold times aside: what an output
+    holds, whichever files its commits left."""
+    import pyarrow.parquet as pq
+
+    found = {}
+    for folder in sorted(p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        table = pq.read_table(folder)
+        table = table.drop_columns([c for c in ("processed_at", "seconds", "failed_at") if c in table.column_names])
+        found[folder.name] = sorted(table.to_pylist(), key=repr)
+    return found
+
+
 def gold(path: Path) -> dict:
     return json.loads(path.with_name(path.name.split(".")[0] + ".gold.json").read_text(encoding="utf-8"))
 

@@ -13,7 +13,7 @@ from pipeline.pages import PagesRef, load, stored_doc_ids
 from pipeline.parts import JOURNAL, STAGING, KeyIndex, part_files, split
 from pipeline.run import process_document
 from pipeline.store import Store
-from tests.conftest import DEV
+from tests.conftest import DEV, output_rows
 
 NAMES = sorted(p.name for p in DEV.glob("dev*.txt"))[:6]
 
@@ -39,15 +39,6 @@ def doc_ids(out: Path, table: str) -> list[str]:
 def per_part(out: Path, table: str) -> dict[str, set[str]]:
     return {p.name: set(pq.read_table(p, columns=["doc_id"])["doc_id"].to_pylist())
             for p in part_files(out / table)}
-
-
-def tables(out: Path) -> dict[str, list[dict]]:
-    found = {}
-    for folder in sorted(p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        table = pq.read_table(folder)
-        table = table.drop_columns([c for c in ("processed_at", "seconds", "failed_at") if c in table.column_names])
-        found[folder.name] = sorted(table.to_pylist(), key=repr)
-    return found
 
 
 def test_split_cuts_between_documents_and_loses_nothing() -> None:
@@ -96,7 +87,7 @@ def test_a_replaced_document_is_taken_out_of_a_large_part(tmp_path: Path, result
     (new_name,) = now.keys() - {old_name}
     assert again in now[new_name]
     write(Store(tmp_path / "reference"), results, NAMES[:4])
-    assert tables(out) == tables(tmp_path / "reference")
+    assert output_rows(out) == output_rows(tmp_path / "reference")
 
 
 def test_a_part_left_without_rows_is_deleted(tmp_path: Path, results: dict, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -142,7 +133,7 @@ def test_a_commit_stopped_among_its_renames_is_finished_by_the_next_run(tmp_path
         assert not (out / STAGING).exists()
     reference = Store(tmp_path / "reference")
     write(reference, results, NAMES[:4])
-    assert tables(out) == tables(tmp_path / "reference")
+    assert output_rows(out) == output_rows(tmp_path / "reference")
 
 
 def test_the_key_index_reads_a_part_again_only_when_it_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

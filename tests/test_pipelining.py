@@ -21,7 +21,7 @@ from pipeline.incremental import plan_ingest
 from pipeline.isolation import Limits, WorkerStartError, run_isolated, start_crew
 from pipeline.run import discover, process_document, run_batch
 from pipeline.store import STAGING, Batch, Store
-from tests.conftest import DEV
+from tests.conftest import DEV, output_rows
 from tests.test_crash import _wait_gone, _workers
 
 PRELOAD = (__name__,)
@@ -129,16 +129,6 @@ def test_planning_asks_for_workers_as_soon_as_a_file_needs_them(tmp_path: Path) 
     assert [w.source_path for w in plan.work] == ["new.txt"] and hints == [True]
 
 
-def _tables(out: Path) -> dict[str, list[dict]]:
-    """Every table's rows, in a fixed order, the columns that hold times aside (whatever the files)."""
-    found = {}
-    for folder in sorted(p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        table = pq.read_table(folder)
-        table = table.drop_columns([c for c in ("processed_at", "seconds", "failed_at") if c in table.column_names])
-        found[folder.name] = sorted(table.to_pylist(), key=repr)
-    return found
-
-
 def test_a_batch_written_early_writes_what_replace_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Rows added one document at a time (parts written early) equal one `Store.replace` of them all."""
     import pipeline.store
@@ -168,7 +158,7 @@ def test_a_batch_written_early_writes_what_replace_writes(tmp_path: Path, monkey
                     assert batch.staged["documents"], "nothing was written early"
                     batch.commit(replaced)
                 assert not (out / STAGING).exists()
-        outs[how] = _tables(out)
+        outs[how] = output_rows(out)
     assert outs["batch"] == outs["replace"]
     assert len(outs["batch"]["documents"]) == len(names)
 
@@ -214,7 +204,7 @@ def test_a_batch_made_during_a_commit_keeps_what_it_wrote_early(
         monkeypatch.setattr(pipeline.store.Batch, "commit", held_commit)
         assert run_batch(src, out, flush_every=flush_every, progress=progress).ok == 4
         assert not (out / STAGING).exists()
-        outs[how] = _tables(out)
+        outs[how] = output_rows(out)
     assert done.is_set(), "the first commit was not made in a thread"
     assert outs["threaded_commits"] == outs["one_commit"]
     assert len(outs["one_commit"]["documents"]) == 4
