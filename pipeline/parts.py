@@ -85,7 +85,8 @@ class KeyIndex:
 
 
 def split(rows: pa.Table, key: str, limit: int | None = None) -> list[pa.Table]:
-    """Rows sorted by `key` first, cut into pieces of about `limit` (`SPLIT_ABOVE`) bytes where the key changes."""
+    """Rows cut into pieces of about `limit` (`SPLIT_ABOVE`) bytes where the key changes: a key's
+    rows must be adjacent (the rows sorted by it, or one row per key)."""
     limit = SPLIT_ABOVE if limit is None else limit
     pieces = -(-rows.nbytes // limit) if limit > 0 else 1
     if pieces <= 1:

@@ -18,6 +18,7 @@ would still overwrite each other's files, so a run holds `Store.lock()` (an floc
 from __future__ import annotations
 
 import fcntl
+import itertools
 import os
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -189,7 +190,7 @@ class Store:
                 steps.append((part, None))
             else:
                 steps.append((part, self._write_staged(table, old, staging) if old.num_rows else None))
-        names = (folder / part_name(commit, n) for n in range(1_000_000))
+        names = (folder / part_name(commit, n) for n in itertools.count())
         steps.extend((next(names), tmp) for tmp in early)
         if new:
             for piece in parts.split(self._sorted(table, pa.concat_tables(new)), key):

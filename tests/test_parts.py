@@ -164,3 +164,17 @@ def test_stored_pages_are_found_after_their_part_was_folded(tmp_path: Path, resu
     raw = load(PagesRef(tmp_path, doc_id, engine, part), DEV / NAMES[0])
     assert raw is not None
     assert [p.text for p in raw.pages] == [r["text"] for r in first.rows["pages"]]
+
+
+def test_an_output_of_the_older_shard_layout_is_updated_in_place(tmp_path: Path, results: dict) -> None:
+    """Outputs written before part files had one `part-<xx>.parquet` per doc_id prefix: they are
+    parts like any other, replaced documents are taken out of them and new commits are numbered."""
+    out = tmp_path / "out"
+    write(Store(out), results, NAMES[:3])
+    for folder in (p for p in out.iterdir() if p.is_dir()):
+        for part in part_files(folder):
+            part.rename(folder / "part-3f.parquet")
+    write(Store(out), results, [NAMES[0], NAMES[3]])
+    write(Store(tmp_path / "reference"), results, NAMES[:4])
+    assert output_rows(out) == output_rows(tmp_path / "reference")
+    assert sorted(p.name for p in part_files(out / "documents")) == ["part-000001-000.parquet"]
