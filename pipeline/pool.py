@@ -276,12 +276,13 @@ class Pool:
             self.pending = deque(sorted([*indices, *self.pending]))
 
     def _start_failed(self, w: _Worker, what: str) -> None:
+        """Stop the batch: no worker can start. The memory hint only where the limit could be why
+        (a pattern file that does not load stops every worker too, whatever the limit)."""
         w.kill()
-        raise WorkerStartError(
-            f"a worker process {what} before it could take a document (see the messages above); "
-            f"if --max-memory ({self.limits.max_memory_mb} MB) is small, raise it: a worker needs ~{MIN_MEMORY_MB} MB "
-            "just to load the pipeline"
-        )
+        limit = self.limits.max_memory_mb
+        hint = (f"; if --max-memory ({limit} MB) is small, raise it: a worker needs ~{MIN_MEMORY_MB} MB just to "
+                "load the pipeline") if limit and limit < 2 * MIN_MEMORY_MB else ""
+        raise WorkerStartError(f"a worker process {what} before it could take a document (see the messages above){hint}")
 
     def close(self, graceful: bool) -> None:
         """End every worker: idle ones by closing their pipe, the rest (or all, after an error) by SIGKILL."""

@@ -115,6 +115,14 @@ def test_workers_that_cannot_start_stop_the_batch_with_a_reason() -> None:
         list(run_isolated(behave, [("ok", 1)], workers=1, limits=Limits(max_memory_mb=64), preload=PRELOAD))
 
 
+def test_workers_that_cannot_load_the_pipeline_are_not_blamed_on_memory() -> None:
+    """A preload that fails (as a broken pattern file makes `extractors.base:prepare` fail) under
+    the default memory limit: the reason points at the worker's messages, not at --max-memory."""
+    with pytest.raises(WorkerStartError, match="see the messages above") as failed:
+        list(run_isolated(behave, [("ok", 1)], workers=1, limits=Limits(), preload=(*PRELOAD, "tests.no_such_module")))
+    assert "--max-memory" not in str(failed.value)
+
+
 def test_a_hanging_pdf_is_stopped_and_the_rest_is_written(tmp_path: Path) -> None:
     from tests.test_malformed import CATALOG, FONT, PAGES, TEXT, page, raw_pdf, stream
 
