@@ -47,12 +47,12 @@ def _timed(fn, *args, **kwargs) -> tuple[float, object]:  # noqa: ANN001 - any c
 
 def age_extractor_version(out: Path) -> None:
     """Make the output look as if older rules had produced it."""
-    for shard in (out / "documents").glob("part-*.parquet"):
-        table = pq.read_table(shard)
+    for part in (out / "documents").glob("part-*.parquet"):
+        table = pq.read_table(part)
         i = table.schema.get_field_index("extractor_version")
         field = table.schema.field(i)
         table = table.set_column(i, field, pa.array(["0.0.0+older"] * table.num_rows, field.type))
-        pq.write_table(table, shard)
+        pq.write_table(table, part)
 
 
 def command_seconds(src: Path, out: Path, engine: str) -> float:

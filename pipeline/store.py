@@ -102,7 +102,7 @@ def _write_temp(arrow: pa.Table, folder: Path, table: Table, row_group_size: int
         import pyarrow.parquet as pq  # imported where used: workers import this module but never write
 
         # Written through the descriptor mkstemp opened: opening the file again by name costs as
-        # much as writing a small shard on some file systems, and a batch writes five per document.
+        # much as writing a small part on some file systems.
         with open(fd, "wb") as sink:
             os.fchmod(fd, _FILE_MODE)
             pq.write_table(arrow, sink, row_group_size=row_group_size, write_statistics=table.statistics,

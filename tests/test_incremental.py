@@ -307,7 +307,7 @@ def test_a_failed_write_leaves_every_table_as_it_was(copy: tuple[Path, Path], mo
     def crash_on_fourth(table: pa.Table, where: BinaryIO, **kwargs: object) -> None:
         calls.append(where)
         if len(calls) == 4:
-            where.write(b"PAR1 half a file")  # the shard's temporary file, as the store opened it
+            where.write(b"PAR1 half a file")  # the part's temporary file, as the store opened it
             raise OSError(28, "No space left on device")
         real_write(table, where, **kwargs)
 
@@ -316,7 +316,7 @@ def test_a_failed_write_leaves_every_table_as_it_was(copy: tuple[Path, Path], mo
         ingest(src, out)
     monkeypatch.undo()
     assert len(calls) == 4
-    assert snapshot(out) == before  # not one shard changed, no temporary file left, lock released
+    assert snapshot(out) == before  # not one file changed, no temporary file left, lock released
     summary = ingest(src, out)
     assert (summary.ok + summary.partial, summary.skipped) == (2, 3)
 
