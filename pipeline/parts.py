@@ -143,3 +143,25 @@ def _rename(out: Path, steps: Sequence[Step]) -> None:
 
 def _rel(out: Path, path: Path) -> str:
     return path.relative_to(out).as_posix()
+
+
+def remove_tree(folder: Path) -> None:
+    """Remove a staging folder's temporary files, and it when nothing else is there."""
+    for tmp in folder.glob(f"{TMP_PREFIX}*"):
+        if tmp.is_dir():
+            remove_tree(tmp)
+        else:
+            tmp.unlink(missing_ok=True)
+    try:
+        folder.rmdir()
+    except OSError:  # gone already, or something else was put there: left alone
+        pass
+
+
+def clear_staging(out: Path) -> None:
+    """Finish a commit stopped among its renames, then empty and remove the staging folder (only
+    under the lock: another run's files are never there)."""
+    recover(out)
+    folder = out / STAGING
+    if folder.is_dir():
+        remove_tree(folder)

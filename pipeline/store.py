@@ -264,7 +264,7 @@ class Store:
             self._remove_temp_files()
             yield
         finally:
-            _remove_staging(self.out)  # what a batch that failed or was stopped had written early
+            parts.clear_staging(self.out)  # what a batch that failed or was stopped had written early
             # (a commit stopped among its renames is finished first: see `parts.recover`)
             path.unlink(missing_ok=True)
             os.close(fd)
@@ -273,7 +273,7 @@ class Store:
         """Temporary files left by a run that was killed while writing (only under the lock)."""
         for tmp in self.out.glob(f"*/{TMP_PREFIX}*.parquet"):
             tmp.unlink(missing_ok=True)
-        _remove_staging(self.out)
+        parts.clear_staging(self.out)
 
 
 def _holder(path: Path) -> str:
@@ -334,10 +334,13 @@ class Batch:
 
     def staging(self) -> Path:
         """This batch's own staging folder: another batch's commit, running meanwhile, leaves it alone."""
-        if self._staging is None:
+        while self._staging is None:
             root = self.store.out / STAGING
             root.mkdir(parents=True, exist_ok=True)
-            self._staging = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=root))
+            try:
+                self._staging = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=root))
+            except FileNotFoundError:  # a commit in its thread removed the empty root just now
+                continue
         return self._staging
 
     def commit(self, replaced: Mapping[str, set[str]]) -> None:
@@ -386,33 +389,9 @@ class Batch:
     def _remove_folder(self) -> None:
         """Remove this batch's staging folder, and the staging root when no other batch uses it."""
         if self._staging is not None:
-            _remove_tree(self._staging)
+            parts.remove_tree(self._staging)
             self._staging = None
             try:
                 (self.store.out / STAGING).rmdir()
             except OSError:  # another batch's folder (or a journal) is there
                 pass
-
-
-def _remove_tree(folder: Path) -> None:
-    """Remove a staging folder's temporary files, and it when nothing else is there."""
-    for tmp in folder.glob(f"{TMP_PREFIX}*"):
-        if tmp.is_dir():
-            _remove_tree(tmp)
-        else:
-            tmp.unlink(missing_ok=True)
-    try:
-        folder.rmdir()
-    except FileNotFoundError:
-        pass
-    except OSError:  # something else was put there: left alone
-        pass
-
-
-def _remove_staging(out: Path) -> None:
-    """Finish a commit stopped among its renames, then empty and remove the staging folder (only
-    under the lock: another run's files are never there)."""
-    parts.recover(out)
-    folder = out / STAGING
-    if folder.is_dir():
-        _remove_tree(folder)

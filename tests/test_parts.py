@@ -178,3 +178,24 @@ def test_an_output_of_the_older_shard_layout_is_updated_in_place(tmp_path: Path,
     write(Store(tmp_path / "reference"), results, NAMES[:4])
     assert output_rows(out) == output_rows(tmp_path / "reference")
     assert sorted(p.name for p in part_files(out / "documents")) == ["part-000001-000.parquet"]
+
+
+def test_a_batch_makes_its_staging_folder_when_a_commit_just_removed_the_root(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """A commit in its thread removes the empty staging root while the next batch makes its folder there."""
+    import tempfile
+
+    import pipeline.store
+
+    made = []
+    mkdtemp = tempfile.mkdtemp
+
+    def raced(*args: object, **kwargs: object) -> str:
+        made.append(kwargs["dir"])
+        if len(made) == 1:
+            Path(kwargs["dir"]).rmdir()  # type: ignore[arg-type]
+        return mkdtemp(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline.store.tempfile, "mkdtemp", raced)
+    folder = pipeline.store.Batch(Store(tmp_path), early=False).staging()
+    assert folder.is_dir() and folder.parent == tmp_path / STAGING and len(made) == 2
