@@ -270,10 +270,11 @@ class Store:
             os.close(fd)
 
     def _remove_temp_files(self) -> None:
-        """Temporary files left by a run that was killed while writing (only under the lock)."""
+        """Temporary files left by a run that was killed while writing (only under the lock), once
+        the commit it may have been making is finished."""
+        parts.clear_staging(self.out)
         for tmp in self.out.glob(f"*/{TMP_PREFIX}*.parquet"):
             tmp.unlink(missing_ok=True)
-        parts.clear_staging(self.out)
 
 
 def _holder(path: Path) -> str:
