@@ -320,16 +320,19 @@ class Batch:
             self._write_early()
 
     def _write_early(self) -> None:
+        """The pending rows as new parts; on an error they stay pending (and nothing is half kept)."""
         staging = self.staging()
+        made: dict[str, Path] = {}
         try:
             for name, tables in self.pending.items():
-                table = TABLES[name]
-                self.staged.setdefault(name, []).append(
-                    self.store._write_staged(table, pa.concat_tables(tables), staging))
-                self.written.setdefault(name, []).extend(tables)
+                made[name] = self.store._write_staged(TABLES[name], pa.concat_tables(tables), staging)
         except BaseException:
-            self._discard_staged()
+            for path in made.values():
+                path.unlink(missing_ok=True)
             raise
+        for name, path in made.items():
+            self.staged.setdefault(name, []).append(path)
+            self.written.setdefault(name, []).extend(self.pending[name])
         self.pending.clear()
         self.pending_documents = 0
 

@@ -199,3 +199,34 @@ def test_a_batch_makes_its_staging_folder_when_a_commit_just_removed_the_root(tm
     monkeypatch.setattr(pipeline.store.tempfile, "mkdtemp", raced)
     folder = pipeline.store.Batch(Store(tmp_path), early=False).staging()
     assert folder.is_dir() and folder.parent == tmp_path / STAGING and len(made) == 2
+
+
+def test_rows_whose_early_part_failed_are_written_once_at_commit(tmp_path: Path, results: dict,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A disk error while a batch writes its rows early (after some tables' parts were made):
+    the batch goes on, and its commit writes every row exactly once."""
+    import pipeline.store
+
+    monkeypatch.setattr(pipeline.store, "EARLY_DOCUMENTS", 2)
+    write_staged = Store._write_staged
+    made = []
+
+    def full_disk_at_the_third(self: Store, *args: object) -> Path:
+        made.append(args)
+        if len(made) == 3:
+            raise OSError(28, "No space left on device")
+        return write_staged(self, *args)  # type: ignore[arg-type]
+
+    out = tmp_path / "out"
+    store = Store(out)
+    batch = pipeline.store.Batch(store)
+    monkeypatch.setattr(Store, "_write_staged", full_disk_at_the_third)
+    batch.add(results[NAMES[0]].rows)
+    with pytest.raises(OSError, match="No space"):
+        batch.add(results[NAMES[1]].rows)
+    monkeypatch.setattr(Store, "_write_staged", write_staged)
+    assert not batch.staged and len(list((out / STAGING).rglob("*.parquet"))) == 0
+    batch.add(results[NAMES[2]].rows)  # the third document: pending with the first two, written early
+    batch.commit({"doc_id": {results[n].doc_id for n in NAMES[:3]}, "source_path": set(NAMES[:3])})
+    write(Store(tmp_path / "reference"), results, NAMES[:3])
+    assert output_rows(out) == output_rows(tmp_path / "reference")
