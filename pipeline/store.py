@@ -39,10 +39,8 @@ LOCK_NAME = ".lock"
 # Stored pages are read back one document at a time: small row groups let a lookup by doc_id
 # skip the rest of the part through the row-group statistics.
 _ROW_GROUP_ROWS = {"pages": 256}
-# A batch beside its workers writes its rows as a part of their own every this many documents,
-# so that little is left to write once the last document is in. Fewer, larger files cost less:
-# each file has a fixed cost (creation, footer) that writing a part per document paid 130 times
-# for the benchmark's 26 documents.
+# A batch beside its workers writes its rows as a part every this many documents: little is left
+# for the end, and each file's fixed cost (creation, footer) is paid once per 8 documents, not 5x each.
 EARLY_DOCUMENTS = 8
 # Snappy, no dictionary encoding, min/max statistics only where a reader can use them
 # (`Table.statistics`). Measured on 130 small files (5 tables x 26 documents): zstd took 0.60 ms
@@ -115,6 +113,14 @@ def _write_temp(arrow: pa.Table, folder: Path, table: Table, row_group_size: int
 
 def _atomic_write(arrow: pa.Table, path: Path, table: Table) -> None:
     os.replace(_write_temp(arrow, path.parent, table), path)
+
+
+def _sorted(table: Table, rows: pa.Table) -> pa.Table:
+    return rows.sort_by([(c, "ascending") for c in table.sort_by]) if rows.num_rows > 1 else rows
+
+
+def _write_part(table: Table, rows: pa.Table, staging: Path) -> Path:
+    return _write_temp(rows, staging, table, _ROW_GROUP_ROWS.get(table.name))
 
 
 def _row_key(table: Table) -> str:
@@ -193,17 +199,13 @@ class Store:
         names = (folder / part_name(commit, n) for n in itertools.count())
         steps.extend((next(names), tmp) for tmp in early)
         if new:
-            for piece in parts.split(self._sorted(table, pa.concat_tables(new)), key):
-                steps.append((next(names), _write_temp(piece, staging, table, _ROW_GROUP_ROWS.get(table.name))))
+            for piece in parts.split(_sorted(table, pa.concat_tables(new)), key):
+                steps.append((next(names), _write_part(table, piece, staging)))
         return steps
-
-    @staticmethod
-    def _sorted(table: Table, rows: pa.Table) -> pa.Table:
-        return rows.sort_by([(c, "ascending") for c in table.sort_by]) if rows.num_rows > 1 else rows
 
     def _write_staged(self, table: Table, rows: pa.Table, staging: Path) -> Path:
         """Rows, sorted, as a temporary file in a staging folder (readers never look there)."""
-        return _write_temp(self._sorted(table, rows), staging, table, _ROW_GROUP_ROWS.get(table.name))
+        return _write_part(table, _sorted(table, rows), staging)
 
     def _ensure_readable(self, table: Table) -> None:
         """A table with no rows still reads (as zero rows with its schema)."""
@@ -361,7 +363,7 @@ class Batch:
         try:
             for name in WRITE_ORDER:
                 table = TABLES[name]
-                drop = paths if name == "failures" else page_ids if name == "pages" else doc_ids
+                drop = paths if _row_key(table) == "source_path" else page_ids if name == "pages" else doc_ids
                 steps += store._table_steps(table, drop, self.pending.get(name, []), self.staged.get(name, []),
                                             commit, self.staging())
         except BaseException:
