@@ -24,7 +24,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
 from extractors.base import Mention, as_span, built_once, by_id, regexes, token_matcher
-from pipeline.nlp import get_nlp, span_text
+from extractors.nlp import get_nlp, span_text
 
 NAME = "appeals"
 KIND = "appeal"

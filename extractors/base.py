@@ -24,7 +24,7 @@ from spacy.matcher import Matcher, PhraseMatcher
 from spacy.tokens import Doc, Span
 
 from extractors import PATTERNS_DIR
-from pipeline.nlp import doc_text, token_bounds
+from extractors.nlp import doc_text, token_bounds
 
 if TYPE_CHECKING:
     from extractors.arraymatch import ArrayMatcher

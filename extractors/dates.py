@@ -38,7 +38,7 @@ from spacy.tokens import Doc, Token
 
 from extractors.arraymatch import ArrayMatcher
 from extractors.base import Mention, PatternError, built_once, matched_spans, named, span_forms
-from pipeline.nlp import get_nlp, make_doc
+from extractors.nlp import get_nlp, make_doc
 
 NAME = "dates"
 KINDS = ("date", "date_range", "time", "time_range")

@@ -31,7 +31,7 @@ from spacy.tokens import Doc
 
 from extractors.arraymatch import ArrayMatcher
 from extractors.base import Mention, PatternError, built_once, matched_spans, named, span_forms
-from pipeline.nlp import get_nlp
+from extractors.nlp import get_nlp
 
 NAME = "diary_ids"
 KIND = "diary_id"

@@ -16,7 +16,7 @@ from spacy.tokens import Doc
 
 from extractors.base import Mention, built_once, by_id, phrase_matcher, regexes
 from extractors.people import looks_like_person_line
-from pipeline.nlp import doc_text, get_nlp
+from extractors.nlp import doc_text, get_nlp
 
 NAME = "headings"
 _LINE_PREFIX = re.compile(r"^[ \t]*(?:#{1,4}[ \t]*|[•\-–*][ \t]+)?$")

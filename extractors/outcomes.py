@@ -42,7 +42,7 @@ from spacy.tokens import Doc, Span
 
 from extractors import votes as votes_mod
 from extractors.base import Mention, as_span, built_once, by_id, per_span, token_matcher
-from pipeline.nlp import get_nlp, span_text
+from extractors.nlp import get_nlp, span_text
 
 NAME = "outcomes"
 KIND = "outcome_phrase"

@@ -35,7 +35,7 @@ from spacy.attrs import ORTH
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
-from pipeline.nlp import doc_text, token_bounds
+from extractors.nlp import doc_text, token_bounds
 
 try:  # Python 3.11+
     import re._constants as sre_c

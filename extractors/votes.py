@@ -20,7 +20,7 @@ from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
 from extractors.base import Mention, as_span, built_once, by_id, per_span, regexes, token_matcher
-from pipeline.nlp import doc_text, get_nlp, span_text
+from extractors.nlp import doc_text, get_nlp, span_text
 
 NAME = "votes"
 KIND = "votes"

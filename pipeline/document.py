@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from extractors import EXTRACTOR_VERSION
+from extractors import EXTRACTOR_VERSION, extract
 from pipeline import pages
 from pipeline.errors import DocumentError
 from pipeline.isolation import caused_by_memory, memory_reason
@@ -88,8 +88,6 @@ def process_document(path: Path, root: Path, engine: str = DEFAULT_ENGINE,
     `on_stage` hears each stage as it begins: an isolated worker passes it on, so a document
     stopped for its time limit is recorded with the stage it was in.
     """
-    from pipeline.assemble import extract
-
     started = time.perf_counter()
     rel = relative_path(path, root)
     result = DocumentResult(rel)

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 DEFAULT_LIMITS = Limits()
 # What the zygote loads before it forks the workers (the modules, then every extractor's
 # matchers), so that no document's time limit pays for loading the pipeline.
-_WORKER_PRELOAD = ("pipeline.document", "pipeline.assemble", "pipeline.read.pdf", "pipeline.read.text",
+_WORKER_PRELOAD = ("pipeline.document", "extractors.assemble", "pipeline.read.pdf", "pipeline.read.text",
                    "extractors.base:prepare")
 
 

@@ -27,7 +27,7 @@ def case_rows(name: str) -> list[dict[str, str]]:
 
 def random_span(parts: list[str], cut: tuple[int, int]) -> Span:
     """The words joined into a document, cut between two token positions (clamped): for property tests."""
-    from pipeline.nlp import make_doc
+    from extractors.nlp import make_doc
 
     doc = make_doc(" ".join(parts))
     a, b = sorted(cut)

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from extractors import appeals
-from pipeline.nlp import make_doc
+from extractors.nlp import make_doc
 from tests.conftest import DEV, case_rows, dev_text, random_span
 
 CASES = case_rows("appeals")

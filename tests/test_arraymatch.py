@@ -16,7 +16,7 @@ from spacy.tokens import Doc, Span
 from extractors import dates, diary_ids
 from extractors.arraymatch import ArrayMatcher, expansions
 from extractors.base import load_patterns
-from pipeline.nlp import get_nlp, make_doc
+from extractors.nlp import get_nlp, make_doc
 from pipeline.read import read_document
 from pipeline.run import repaired_text
 from tests.test_prefilter import DOCUMENTS

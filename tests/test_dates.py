@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from extractors import dates
 from extractors.base import load_patterns
-from pipeline.nlp import make_doc
+from extractors.nlp import make_doc
 from pipeline.repair import repair
 from tests.conftest import DEV, case_rows, gold
 

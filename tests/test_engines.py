@@ -18,9 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import extractors.prefilter as prefilter
-from pipeline.assemble import extract
+from extractors.assemble import extract
 from pipeline.cli import main
-from pipeline.nlp import make_doc
+from extractors.nlp import make_doc
 from pipeline.read import DEFAULT_ENGINE, ENGINES, read_document
 from pipeline.repair import _FTFY, fix_text
 from pipeline.run import repaired_text

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from spacy.tokens import Doc, Span
 
 from extractors import appeals, outcomes, recusals, votes
-from pipeline.nlp import make_doc
+from extractors.nlp import make_doc
 from tests.conftest import DEV, case_rows, dev_text, random_span
 
 CASES = case_rows("outcomes")

@@ -14,7 +14,7 @@ from spacy.tokens import Doc, Span
 
 from extractors import appeals, diary_ids, outcomes, prefilter, recusals, votes
 from extractors.base import token_matcher
-from pipeline.nlp import get_nlp, make_doc
+from extractors.nlp import get_nlp, make_doc
 from pipeline.read import read_document
 from pipeline.run import repaired_text
 from tests.conftest import CORPUS, FIXTURES

@@ -1,6 +1,6 @@
 """Property tests (hypothesis) for the extractors without their own, and for extraction end to end.
 
-For headings, sections, people, bodies, meetings and `pipeline.assemble.extract`: arbitrary text
+For headings, sections, people, bodies, meetings and `extractors.assemble.extract`: arbitrary text
 never raises, and every span lies inside its text and holds what it claims. Texts come in three
 kinds: any Unicode; lines put together from the pieces minutes are made of (§ lines, handling
 lines, headings, person lines, cover labels) mixed with noise; and cuts of the dev corpus with
@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from extractors import bodies, headings, meetings, people, sections
-from pipeline.assemble import extract
-from pipeline.nlp import make_doc
+from extractors.assemble import extract
+from extractors.nlp import make_doc
 from pipeline.read import read_document
 from pipeline.redact import redact
 from pipeline.run import repaired_text

@@ -5,7 +5,7 @@ import pytest
 
 from extractors import headings, people
 from extractors.sections import find_markers
-from pipeline.nlp import make_doc
+from extractors.nlp import make_doc
 from tests.conftest import case_rows
 
 SECTION_CASES = case_rows("sections")

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 
 from extractors import meetings, people
 from extractors.base import Mention
-from pipeline.doctype import Meeting
-from pipeline.segment import Segmentation
+from extractors.doctype import Meeting
+from extractors.segment import Segmentation
 
 if TYPE_CHECKING:
-    from pipeline.assemble import Extraction
+    from extractors.assemble import Extraction
 
 _LETTERHEAD_CHARS = 400
 _LEGALITY_TITLE = re.compile(r"laillisuus|päätösvaltaisuus", re.IGNORECASE)

@@ -16,11 +16,11 @@ from spacy.tokens import Doc, Span
 from extractors import appeals, bodies, dates, diary_ids, outcomes, recusals, votes
 from extractors.base import Mention
 from extractors.sections import Marker
-from pipeline import fields
-from pipeline.doctype import Meeting, Officer, classify_doc_type, meeting_context, officer_context
-from pipeline.meeting import add_meeting
-from pipeline.nlp import make_doc
-from pipeline.segment import Handling, Item, Section, Segmentation, segment
+from extractors import fields
+from extractors.doctype import Meeting, Officer, classify_doc_type, meeting_context, officer_context
+from extractors.meeting import add_meeting
+from extractors.nlp import make_doc
+from extractors.segment import Handling, Item, Section, Segmentation, segment
 
 
 @dataclass

@@ -12,7 +12,7 @@ from datetime import date
 
 from extractors import bodies, dates, people
 from extractors.base import Mention
-from pipeline.segment import Segmentation
+from extractors.segment import Segmentation
 
 _HEAD_CHARS = 1500
 _AGENDA = re.compile(r"\b(ESITYSLISTA|Esityslista|KOKOUSKUTSU|Kokouskutsu)\b")

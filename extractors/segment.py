@@ -18,7 +18,7 @@ from extractors import diary_ids
 from extractors import headings as headings_mod
 from extractors.headings import Heading
 from extractors.sections import Marker, find_markers
-from pipeline.nlp import doc_text, make_doc
+from extractors.nlp import doc_text, make_doc
 
 _BLANK_OR_CHROME = re.compile(r"^[\s\-–_#*=]*$")
 _TITLE_MAX_CONT = 70

@@ -9,7 +9,7 @@ import re
 
 from extractors import people
 from extractors.base import Mention, by_id
-from pipeline.segment import FRAME_LABELS, Handling, Item, Section
+from extractors.segment import FRAME_LABELS, Handling, Item, Section
 
 _PROPOSAL_LABELS = ("proposal", "proposal_revised")
 _REVISED = re.compile(
