@@ -15,7 +15,8 @@ from spacy.tokens import Doc, Span
 
 from extractors import appeals, bodies, dates, diary_ids, outcomes, recusals, votes
 from extractors.base import Mention
-from extractors.sections import Marker
+from extractors.candidates import Candidate
+from extractors.context import parse_dmy
 from extractors import fields
 from extractors.doctype import Meeting, Officer, classify_doc_type, meeting_context, officer_context
 from extractors.meeting import add_meeting
@@ -76,7 +77,8 @@ def extract(text: str) -> Extraction:
     doc = make_doc(text)
     seg = segment(doc)
     known = bodies.body_names(text)
-    organization, org_mention = bodies.organization(text)
+    ctx = seg.context
+    organization, org_mention = ctx.organization, ctx.organization_mention
     found_dates = dates.find(doc)  # once per document: the letterhead and the cover read from it
     meeting = meeting_context(text, seg, found_dates)
     officer = officer_context(text, seg)
@@ -88,7 +90,10 @@ def extract(text: str) -> Extraction:
         return ex
     diary = diary_ids.find(doc)
     closing = _closing_appeals(doc) if doc_type == "minutes" else {}
-    history = {m.section: m for m in seg.markers if m.kind in ("handling", "pykala") and m.date}
+    history: dict[int, list[Candidate]] = {}
+    for c in seg.candidates:
+        if c.date and (c.dated or c.form in ("pykala", "history_row")):
+            history.setdefault(c.section, []).append(c)
     ordinal = 0
     for item in seg.items:
         for handling in item.handlings:
@@ -104,24 +109,32 @@ def extract(text: str) -> Extraction:
 
 
 def _fill(text: str, doc: Doc, seg: Segmentation, item: Item, handling: Handling, row: _Row,  # noqa: PLR0913
-          known: Counter[str], meeting: Meeting, officer: Officer | None, diary: list[Mention],
+    known: Counter[str], meeting: Meeting, officer: Officer | None, diary: list[Mention],
           closing: dict[int, tuple[str, Mention | None]],
-          history: dict[int, Marker]) -> None:
+          history: dict[int, list[Candidate]]) -> None:
     marker = handling.marker
     section = marker.section if marker else (item.marker.section if item.marker else None)
     row.set("section", section, (marker or item.marker).mention(text) if (marker or item.marker) else None)
     row.values["char_start"], row.values["char_end"] = handling.start, fields.content_end(text, handling)
     row.values["current"] = handling.current
 
-    # Body and date: the handling line, else a summary line of the same §, else the meeting.
-    source = marker or (history.get(section) if section is not None else None)
+    # Body and date: the handling's own line, else a line of the same § that names them (a history
+    # table row, Dynasty's "Pöytäkirja …/Pykälä N"), else the meeting's.
+    source = marker
+    if source is None and section is not None:
+        same = history.get(section, [])
+        source = next((c for c in reversed(same) if seg.own.get(c.line) is (True if handling.current else False)),
+                      same[-1] if same and not handling.current else None)
     body_raw, date_raw, src_rule = None, None, None
     if source is not None:
         body_raw, date_raw, src_rule = source.body, source.date, source.rule_id
     if officer is not None:
         body_raw = body_raw or officer.body
         date_raw = date_raw or officer.date_text
-    body = bodies.expand(body_raw, known) if body_raw else meeting.body
+    if body_raw and handling.current and seg.own.get(source.line if source else -1) and meeting.body:
+        body = meeting.body
+    else:
+        body = (bodies.finnish_name(body_raw) or bodies.expand(body_raw, known)) if body_raw else meeting.body
     if source is not None and body_raw:
         b_start = text.find(body_raw, source.start, source.end)
         body_mention = Mention("body", body_raw, body, b_start, b_start + len(body_raw), src_rule)
@@ -132,7 +145,7 @@ def _fill(text: str, doc: Doc, seg: Segmentation, item: Item, handling: Handling
     row.set("body", body, body_mention)
     aliases = [body_raw] if body_raw and body_raw != body else []
     row.values["body_aliases"] = aliases
-    parsed = dates.parse_date(date_raw) if date_raw else None
+    parsed = parse_dmy(date_raw) if date_raw else None
     if parsed is not None:
         d_start = text.find(date_raw, source.start) if source is not None else -1
         row.set("meeting_date", parsed,
@@ -215,4 +228,7 @@ def _fill(text: str, doc: Doc, seg: Segmentation, item: Item, handling: Handling
         appeal, a_mention = appeals.classify(_merge(doc, appeal_secs))
     if appeal is None and handling.current and section in closing:
         appeal, a_mention = closing[section]
+    if appeal is None and handling.current and seg.closing is not None and len(seg.items) == 1:
+        # An extract's closing instructions are its one item's.
+        appeal, a_mention = appeals.classify(doc.char_span(seg.closing, len(text), alignment_mode="expand"))
     row.set("appeal", appeal, a_mention)

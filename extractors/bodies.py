@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from functools import cache
 
-from extractors.base import Mention, by_id
+from extractors.base import Mention, by_id, load_patterns
 
 NAME = "bodies"
 
@@ -47,6 +47,34 @@ def first_body(text: str) -> tuple[str, int, int] | None:
     return None
 
 
+@cache
+def _sv_names() -> tuple[tuple[re.Pattern[str], str, str], ...]:
+    return tuple((re.compile(e["pattern"], re.IGNORECASE), e["value"], e["id"]) for e in load_patterns(NAME)
+                 if e.get("label") == "sv_name")
+
+
+@cache
+def name_pattern() -> re.Pattern[str]:
+    """A body's name in nominative, any case, Finnish or Swedish: the letterhead's body."""
+    sv = "|".join(e["pattern"] for e in load_patterns(NAME) if e.get("label") == "sv_name")
+    return re.compile(r"(?<![\w-])(?:" + _re("body_suffix").pattern + "|" + sv + r")", re.IGNORECASE)
+
+
+def finnish_name(name: str) -> str | None:
+    """The Finnish name of a body printed in Swedish ("Stadsfullmäktige" → "Kaupunginvaltuusto")."""
+    s = name.strip().rstrip(".")
+    for rx, value, _ in _sv_names():
+        if rx.fullmatch(s):
+            return value
+    return None
+
+
+def abbreviates(abbr: str, full: str) -> bool:
+    """Whether `abbr` is a short form of `full` ("Kh", "KVALT", "Tekn.ltk." of their bodies)."""
+    a = abbr.replace(".", "").replace(" ", "")
+    return 1 < len(a) <= 10 and len(a) < len(full) and _follows(a, full.replace(" ", ""))
+
+
 def _follows(abbr: str, full: str) -> bool:
     a, f = abbr.lower(), full.lower()
     if not f.startswith(a[0]):
@@ -64,7 +92,7 @@ def expand(name: str, known: Counter[str]) -> str:
     """The full body name for an abbreviation, if the document names exactly one that fits."""
     if len(name) > 10 or _re("body_suffix").fullmatch(name):
         return name
-    fits = [full for full in known if _follows(name, full) and len(full) > len(name)]
+    fits = [full for full in known if abbreviates(name, full)]
     if not fits:
         return name
     return max(fits, key=lambda f: (known[f], -len(f)))

@@ -85,15 +85,18 @@ def meeting_context(text: str, seg: Segmentation, found_dates: list[Mention]) ->
     """The body and date of the meeting, from the document's head (letterhead, cover).
 
     `found_dates` are the document's date mentions (extractors.dates.find), in text order."""
+    ctx = seg.context
+    if ctx.body is not None and ctx.date is not None:
+        return Meeting(ctx.body, ctx.body_mention, ctx.date, ctx.date_mention)
     head_end = max(_HEAD_CHARS, seg.front_end) if seg.front_end < 6000 else _HEAD_CHARS
     head = text[:head_end]
-    body, body_mention = None, None
-    found = bodies.first_body(head)
+    body, body_mention = ctx.body, ctx.body_mention
+    found = bodies.first_body(head) if body is None else None
     if found:
         body, start, end = found
         body_mention = Mention("body", text[start:end], body, start, end, "bodies.body_suffix")
-    meeting_date, date_mention = None, None
-    for m in found_dates:
+    meeting_date, date_mention = ctx.date, ctx.date_mention
+    for m in found_dates if meeting_date is None else []:
         if m.end > head_end:
             break
         if m.kind == "date" and m.value:

@@ -115,3 +115,17 @@ def find(doc: Doc) -> list[Heading]:
         if start not in found:
             found[start] = Heading(entry["label"], entry["id"], start, end, line_end, text[end:line_end].strip(), end)
     return [found[k] for k in sorted(found)]
+
+
+_CLOSING_RULES = frozenset({"headings.closing_appeal_page", "headings.otteen_oikeaksi",
+                            "headings.oikeaksi_todistaa", "headings.nimikirjaimet"})
+
+
+def is_closing(text: str, head: Heading) -> bool:
+    """A closing page's heading: a known closing block ("Otteen oikeaksi todistaa"), a heading the
+    label table marks as closing ("Muutoksenhakuohjeet"), or an appeal heading in capitals
+    ("VALITUSOSOITUS", "MUUTOKSENHAKUOHJEET")."""
+    words = text[head.start:head.end].rstrip(": ")
+    if head.rule_id in _CLOSING_RULES or by_id(NAME).get(head.rule_id, {}).get("closing"):
+        return True
+    return head.label in ("appeal", "other") and len(words) >= 8 and words.isupper()

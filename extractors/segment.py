@@ -1,33 +1,48 @@
-"""From markers and headings to items (§), their handlings and the headed sections of each.
+"""Items (§), their handlings and headed sections, chosen from the whole document.
 
-Items start at item lines ("§ 323", "57 § TITLE"); inside an item, handling lines
-("Kunnanhallitus 08.12.2025 § 198") split it into handlings, one per body that dealt with the
-case (käsittelyhistoria). A handling with no headed section under it is only a line in a
-summary of the history and is dropped. A document with handling lines but no item lines (an
-extract, pöytäkirjaote) is one item. Item lines out of sequence (a "§ 64" quoted at a line start)
-and tables of contents are not items.
+No line decides its own role. Every line that could open an item is a candidate
+(extractors/candidates.py); the meeting's own body, date, stated section range and contents list
+come first (extractors/context.py). Then:
+
+1. Contents lists are runs of candidates with nothing but wrapped titles between them whose
+   numbers come back later (or that carry page numbers): never items.
+2. Item starts are the best increasing sequence of the other candidates (a dynamic programme):
+   each scores by its form, by agreeing with the stated range and the contents, by naming the
+   meeting's own body and date; a line naming another body or an earlier date is an earlier
+   handling, never an item. The header block printed above an item's § line (Dynasty's "Pykälä N",
+   diary and history lines) belongs to that item.
+3. Inside an item, lines naming a body, a date and a § open its handlings (käsittelyhistoria);
+   a run of such lines with nothing between them is a history table: evidence, not cuts. The
+   handling of the meeting's own body and date is current.
+4. An item found by its § keeps its row even when it has no headed proposal or decision.
 """
 from __future__ import annotations
 
-import re
+import datetime as dt
+from bisect import bisect_left
+from collections import Counter
 from dataclasses import dataclass, field
 
 from spacy.tokens import Doc
 
-from extractors import diary_ids
+from extractors import bodies, candidates, context
 from extractors import headings as headings_mod
+from extractors.candidates import Candidate
+from extractors.context import Context
 from extractors.headings import Heading
-from extractors.sections import Marker, find_markers
-from extractors.nlp import doc_text, make_doc
+from extractors.lines import Lines
+from extractors.nlp import doc_text
+from extractors.titles import is_diary_line, item_title
 
-_BLANK_OR_CHROME = re.compile(r"^[\s\-–_#*=]*$")
-_TITLE_MAX_CONT = 70
 # Labels that frame a document rather than open the item's own text: an officer decision puts
 # "Päätöspäivämäärä" and "Päätöksen tekijä" above its title and diary number.
 FRAME_LABELS = frozenset({"other", "decision_date", "officer"})
-_PERSON_LABELS = frozenset({"officer", "decision_date", "preparer", "contact", "presenter"})
-_LETTERHEAD = re.compile(r"\b(PÖYTÄKIRJA|Pöytäkirja(ote)?|PÖYTÄKIRJAOTE|ESITYSLISTA|Esityslista|KAUPUNKI|KUNTA|"
-                         r"VIRANHALTIJAPÄÄTÖS|\d+ \(\d+\))")
+SUBSTANTIVE = frozenset({"proposal", "proposal_revised", "decision", "processing", "presenter", "preparer", "contact"})
+_FORM_SCORE = {"sign_num": 3.0, "num_sign": 3.0, "pykala": 3.0, "abbr_num_sign": 3.0, "body_sign_date": 3.0,
+               "body_date_sign": 3.0, "body_date_num_sign": 3.0, "body_sign": 2.5, "bare_upper": 2.0,
+               "abbr_num": 1.0, "bare_title": 0.5}
+_TOC_GAP_LINES = 2          # non-blank lines allowed between two contents entries (a wrapped title)
+_HEADER_WINDOW = 8          # lines above an item's § line searched for its header block
 
 
 @dataclass
@@ -45,7 +60,7 @@ class Section:
 class Handling:
     start: int
     end: int
-    marker: Marker | None
+    marker: Candidate | None
     sections: list[Section] = field(default_factory=list)
     current: bool = False
 
@@ -57,197 +72,360 @@ class Handling:
 class Item:
     start: int
     end: int
-    marker: Marker | None
+    marker: Candidate | None
     handlings: list[Handling] = field(default_factory=list)
     title: str | None = None
     title_start: int = 0
     title_end: int = 0
+    header: list[Candidate] = field(default_factory=list)     # every candidate of its header block
 
 
 @dataclass
 class Segmentation:
     items: list[Item]
-    markers: list[Marker]
+    candidates: list[Candidate]
     headings: list[Heading]
-    front_end: int        # where the first item starts: the cover/front matter ends here
+    context: Context
+    lines: Lines
+    front_end: int                  # where the first item starts: the cover/front matter ends here
+    toc: list[Candidate] = field(default_factory=list)
+    closing: int | None = None      # where the closing pages start (appeal instructions, certification)
+    own: dict[int, bool | None] = field(default_factory=dict)   # candidate line → names the meeting's own body/date
+
+    @property
+    def markers(self) -> list[Candidate]:
+        return self.candidates
 
 
-def _in_sequence(items: list[Marker]) -> list[Marker]:
-    """The longest run of item lines with increasing numbers: the real items, in order."""
-    if not items:
-        return []
-    best = [1] * len(items)
-    prev = [-1] * len(items)
-    for i in range(len(items)):
-        for j in range(i):
-            if items[j].section < items[i].section and best[j] + 1 > best[i]:
-                best[i], prev[i] = best[j] + 1, j
-    i = max(range(len(items)), key=lambda k: (best[k], -k))
-    keep = []
-    while i >= 0:
-        keep.append(items[i])
-        i = prev[i]
-    return keep[::-1]
+# --------------------------------------------------------------------------- contents lists
 
 
-def _lines(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    out, pos = [], start
-    while pos < end:
-        nl = text.find("\n", pos, end)
-        stop = end if nl < 0 else nl
-        out.append((pos, stop))
-        pos = stop + 1
+def _contents(lines: Lines, cands: list[Candidate]) -> set[int]:
+    """Indexes (into cands) of contents-list entries.
+
+    A run of two or more candidates with at most a (wrapped) title line between each pair is
+    a contents list when its entries carry page numbers or its numbers come back later in the text.
+    Lines naming a body and a date are a history table, never contents.
+    """
+    out: set[int] = set()
+    run: list[int] = []
+
+    def close() -> None:
+        entries = [cands[i] for i in run]
+        if len(run) >= 2:
+            later = {c.section for c in cands[run[-1] + 1:]}
+            again = sum(1 for c in entries if c.section in later)
+            paged = sum(1 for c in entries if c.page_ref is not None)
+            if again >= max(1, len(entries) // 2) or paged >= len(entries) // 2 + 1:
+                out.update(run)
+        run.clear()
+
+    for i, c in enumerate(cands):
+        if c.dated or c.form == "history_row":
+            close()
+            continue
+        if run:
+            prev = cands[run[-1]]
+            gap = [ln for ln in lines.lines[prev.line + 1:c.line] if not ln.blank]
+            if len(gap) > _TOC_GAP_LINES or c.section <= prev.section:
+                close()
+        run.append(i)
+    close()
     return out
 
 
-_LABEL_ONLY = re.compile(r"^[\s:.,#]*(?:(?:Dnro|Dno|Asianro|Asianumero|Diaarinumero|Diaarinro|diaari|Ärendenr)[:.]?)?[\s:.,]*$",
-                         re.IGNORECASE)
+# --------------------------------------------------------------------------- own or foreign
 
 
-def is_diary_line(line: str) -> bool:
-    """A line that holds a diary number and nothing else but its label (or the label alone,
-    where a label column puts the number on the next line)."""
-    if not any(ch.isdigit() for ch in line):
-        return bool(line.strip()) and bool(_LABEL_ONLY.match(line)) and any(ch.isalpha() for ch in line)
-    for m in diary_ids.find(make_doc(line)):
-        if _LABEL_ONLY.match(line[: m.start] + line[m.end:]):
-            return True
+def _same_body(raw: str, own: str | None, known: Counter[str]) -> bool | None:
+    """Whether a candidate's body is the meeting's own; None where that cannot be told."""
+    if own is None:
+        return None
+    name = bodies.finnish_name(raw) or bodies.expand(raw, known)
+    a, b = name.lower().rstrip("."), own.lower()
+    if a == b:
+        return True
+    if bodies.abbreviates(raw, own):
+        return True
     return False
 
 
-def _title_after(text: str, start: int, end: int, stop: set[int]) -> tuple[str | None, int, int]:
-    """The first non-empty line after `start` (Ahjo, Dynasty: "§ 58" then the title)."""
-    for s, e in _lines(text, start, end):
-        if s in stop:
-            return None, 0, 0
-        line = text[s:e].strip()
-        if line and not _BLANK_OR_CHROME.match(line) and not is_diary_line(line):
-            lead = len(text[s:e]) - len(text[s:e].lstrip())
-            return line.lstrip("# ").strip(), s + lead, e
-    return None, 0, 0
+def _is_own(c: Candidate, ctx: Context, known: Counter[str]) -> bool | None:
+    """True: the meeting's own body/date; False: another body or date (an earlier handling)."""
+    verdict: bool | None = None
+    if c.date is not None and ctx.date is not None:
+        d = context.parse_dmy(c.date)
+        if d is not None:
+            if d != ctx.date:
+                return False
+            verdict = True
+    if c.body is not None and c.form not in ("abbr_num", "abbr_num_sign"):
+        same = _same_body(c.body, ctx.body, known)
+        if same is False:
+            return False
+        verdict = verdict or same
+    return verdict
 
 
-def _continue_title(text: str, title_end: int, end: int, stop: set[int]) -> int:
-    """A title wrapped onto a short next line that is followed by a structural line or a gap."""
-    lines = _lines(text, title_end + 1, end)[:3]
-    if len(lines) < 2:
-        return title_end
-    (s1, e1), (s2, e2) = lines[0], lines[1]
-    nxt, after = text[s1:e1].strip(), text[s2:e2].strip()
-    if not nxt or s1 in stop or len(nxt) > _TITLE_MAX_CONT or is_diary_line(nxt) or nxt.endswith("."):
-        return title_end
-    if not after or s2 in stop or is_diary_line(after):
-        return e1
-    return title_end
+def _infer_meeting(ctx: Context, cands: list[Candidate], known: Counter[str]) -> None:
+    """Where the document does not label its meeting: the latest date its handling lines name
+    (an extract's history comes first), and the body named with it."""
+    dated = [(context.parse_dmy(c.date or ""), c) for c in cands if c.dated]
+    dated = [(d, c) for d, c in dated if d is not None]
+    if ctx.date is None and dated:
+        d, c = max(dated, key=lambda x: (x[0], x[1].line))
+        ctx.date = d
+        ctx.date_mention = None
+    if ctx.body is None and ctx.date is not None:
+        for d, c in dated:
+            if d == ctx.date and c.body:
+                ctx.body = bodies.finnish_name(c.body) or bodies.expand(c.body, known)
+                break
 
 
-def _next_line(text: str, pos: int) -> int:
-    """Start of the first non-empty line after `pos`."""
-    for s, e in _lines(text, pos + 1, min(len(text), pos + 400)):
-        if text[s:e].strip():
-            return s
-    return -1
+# --------------------------------------------------------------------------- item starts
 
 
-def _front_title(text: str, start: int, end: int, stop: set[int], marker_lines: set[int]) -> tuple[str | None, int, int]:
-    """In an extract without item lines, the title is the last plain line before the first handling."""
-    found: tuple[str | None, int, int] = (None, 0, 0)
-    prev: tuple[int, int] | None = None
-    for s, e in _lines(text, start, end):
-        line = text[s:e].strip()
-        if not line or s in stop or s in marker_lines or is_diary_line(line) or _BLANK_OR_CHROME.match(line):
-            prev = None
+def _score(c: Candidate, own: bool | None, ctx: Context, toc_numbers: set[int], lines: Lines,
+           content: bool) -> float:
+    score = _FORM_SCORE.get(c.form, 1.0)
+    if not content:
+        score -= 1.5
+    confirmed = False
+    if ctx.range is not None and ctx.range[0] <= c.section <= ctx.range[1]:
+        score += 2.0
+        confirmed = True
+    if c.section in toc_numbers:
+        score += 2.0
+        confirmed = True
+    if own:
+        score += 1.5
+    if c.weak and not confirmed:
+        return -1.0
+    prev = lines.prev_content(c.line, max(0, c.line - 1))
+    if prev is None:
+        score += 0.5
+    return score
+
+
+def _has_content(lines: Lines, cands: list[Candidate], heads: list[Heading]) -> dict[int, bool]:
+    """Whether anything but a title stands between each candidate and the next one: a heading, or
+    more than two lines of text. Contents entries and history-table rows have none."""
+    head_starts = sorted(h.start for h in heads)
+    out: dict[int, bool] = {}
+    for k, c in enumerate(cands):
+        stop = cands[k + 1].start if k + 1 < len(cands) else len(lines.text)
+        i = bisect_left(head_starts, c.end)
+        if i < len(head_starts) and head_starts[i] < stop:
+            out[c.line] = True
             continue
-        if len(line) < 8 and not line[:1].islower() or _LETTERHEAD.search(line) and len(line.split()) <= 8:
-            prev = None
-            continue
-        lead = len(text[s:e]) - len(text[s:e].lstrip(" \t#"))
-        if line[:1].islower() and prev is not None:
-            found = (" ".join(text[prev[0]:e].split()).lstrip("# "), prev[0], e)  # a wrapped title
+        filled = [ln for ln in lines.between(c.end + 1, stop) if not ln.blank]
+        out[c.line] = len(filled) > 2
+    return out
+
+
+def _clusters(scored: list[tuple[Candidate, float]]) -> list[tuple[list[Candidate], float]]:
+    """Consecutive eligible candidates with the same § are one item's lines ("§ 301", its title,
+    "Aluehallitus 09.12.2024 § 301"): one choice, scored by its best line, opened by its first."""
+    out: list[tuple[list[Candidate], float]] = []
+    for c, score in scored:
+        if out and out[-1][0][-1].section == c.section:
+            members, best = out[-1]
+            out[-1] = (members + [c], max(best, score) + 0.25)
         else:
-            found = (line.lstrip("# ").strip(), s + lead, e)
-            prev = (s + lead, e)
-    return found
+            out.append(([c], score))
+    return out
+
+
+def _choose(scored: list[tuple[Candidate, float]]) -> list[list[Candidate]]:
+    """The first line of each item: the best chain of increasing § numbers over the clusters
+    (a weighted longest increasing subsequence; consecutive numbers earn a little more)."""
+    clusters = _clusters(scored)
+    n = len(clusters)
+    best = [0.0] * n
+    prev = [-1] * n
+    for i, (members, si) in enumerate(clusters):
+        best[i] = si
+        sec_i = members[0].section
+        for j in range(i):
+            sec_j = clusters[j][0][0].section
+            if sec_j >= sec_i:
+                continue
+            step = sec_i - sec_j
+            bonus = 0.5 if step == 1 else -0.1 * min(step, 20)
+            total = best[j] + si + bonus
+            if total > best[i]:
+                best[i], prev[i] = total, j
+    if not n:
+        return []
+    i = max(range(n), key=lambda k: (best[k], -k))
+    chain = []
+    while i >= 0:
+        chain.append(clusters[i][0])
+        i = prev[i]
+    return chain[::-1]
+
+
+def _header_start(lines: Lines, c: Candidate, floor: int, by_line: dict[int, Candidate],
+                  text: str) -> tuple[int, list[Candidate]]:
+    """The first line of the header block above an item's § line, and the candidates in it.
+
+    Dynasty prints "Pöytäkirja …/Pykälä N", the diary number and history lines above "§ N"; a
+    same-number candidate, a diary line or a dated line there belongs to this item."""
+    start = c.line
+    group = [c]
+    k = c.line - 1
+    while k >= max(floor, c.line - _HEADER_WINDOW):
+        ln = lines[k]
+        other = by_line.get(k)
+        if ln.blank or ln.rule:
+            k -= 1
+            continue
+        if other is not None and (other.section == c.section or other.dated or other.form == "history_row"):
+            group.insert(0, other)
+            start = k
+        elif is_diary_line(ln.stripped):
+            start = k
+        else:
+            break
+        k -= 1
+    return start, group
+
+
+# --------------------------------------------------------------------------- handlings and sections
+
+
+def _sections(heads: list[Heading], start: int, end: int) -> list[Section]:
+    inside = [h for h in heads if start <= h.start < end]
+    return [Section(h, h.end, inside[k + 1].start if k + 1 < len(inside) else end) for k, h in enumerate(inside)]
+
+
+def _cuts(item: Item, markers: list[Candidate], lines: Lines, by_line: dict[int, Candidate]) -> list[Candidate]:
+    """Handling lines that open a handling: those followed by content, not by another such line."""
+    out = []
+    for m in markers:
+        nxt = lines.next_content(m.line)
+        if nxt is not None and nxt.index in by_line and nxt.start < item.end and by_line[nxt.index].dated:
+            continue  # a row of a history table
+        out.append(m)
+    return out
+
+
+def _handlings(item: Item, markers: list[Candidate], heads: list[Heading], lines: Lines,
+               by_line: dict[int, Candidate], own_of: dict[int, bool | None]) -> None:
+    cuts = _cuts(item, markers, lines, by_line)
+    pieces: list[tuple[int, int, Candidate | None]] = []
+    first = cuts[0].start if cuts else item.end
+    pieces.append((item.start, first, None))
+    for k, m in enumerate(cuts):
+        pieces.append((m.start, cuts[k + 1].start if k + 1 < len(cuts) else item.end, m))
+    found: list[Handling] = []
+    for s, e, m in pieces:
+        h = Handling(s, e, m, _sections(heads, s, e))
+        substantive = any(sec.label in SUBSTANTIVE for sec in h.sections)
+        if m is None and not substantive:
+            continue
+        if m is not None and not h.sections:
+            continue  # a line in a summary of the history: evidence only
+        found.append(h)
+    if not found:
+        found = [Handling(item.start, item.end, None, _sections(heads, item.start, item.end))]
+    own = [h for h in found if h.marker is not None and own_of.get(h.marker.line) is True
+           and (item.marker is None or h.marker.section == item.marker.section or not item.marker.dated)]
+    if own:
+        own[-1].current = True
+    elif found[0].marker is None:
+        found[0].current = True
+    else:
+        found[-1].current = True
+    item.handlings = found
+
+
+def _closing(text: str, heads: list[Heading], after: int) -> int | None:
+    """Where the closing pages begin after the last item: appeal instructions for the whole
+    minutes, "Otteen oikeaksi todistaa" and the like."""
+    for h in heads:
+        if h.start >= after and headings_mod.is_closing(text, h):
+            return h.start
+    return None
 
 
 def segment(doc: Doc) -> Segmentation:
     text = doc_text(doc)
-    markers = [m for m in find_markers(text) if not m.toc]
+    lines = Lines(text)
+    cands = candidates.find(lines)
+    toc_idx = _contents(lines, cands)
+    toc = [c for i, c in enumerate(cands) if i in toc_idx]
+    body_cands = [c for i, c in enumerate(cands) if i not in toc_idx]
+    first_real = next((c.line for c in body_cands if not c.weak), len(lines))
+    ctx = context.read(lines, first_real)
+    known = bodies.body_names(text)
+    _infer_meeting(ctx, body_cands, known)
     heads = headings_mod.find(doc)
-    head_lines = {text.rfind("\n", 0, h.start) + 1 for h in heads}
-    item_markers = _in_sequence([m for m in markers if m.kind == "item"])
-    handling_markers = [m for m in markers if m.kind == "handling"]
-    marker_lines = {m.start for m in markers}
+    own_of = {c.line: _is_own(c, ctx, known) for c in body_cands}
+    toc_numbers = {c.section for c in toc}
+    content = _has_content(lines, body_cands, heads)
+    eligible = [(c, _score(c, own_of[c.line], ctx, toc_numbers, lines, content[c.line])) for c in body_cands
+                if own_of[c.line] is not False and c.form != "history_row"
+                and not (c.dated and own_of[c.line] is None and ctx.date is not None)]
+    eligible = [(c, s) for c, s in eligible if s > 0]
+    starts = _choose(eligible)
+    by_line = {c.line: c for c in body_cands}
 
-    bounds: list[tuple[int, int, Marker | None]] = []
-    if item_markers:
-        starts = [m.start for m in item_markers] + [len(text)]
-        for k, m in enumerate(item_markers):
-            bounds.append((m.start, starts[k + 1], m))
-        front_end = item_markers[0].start
-        # An extract may hold its handlings before the first item line: keep them if headed.
-        if any(h.start < front_end and h.label in ("proposal", "decision") for h in heads):
-            bounds.insert(0, (0, front_end, None))
-    else:
-        bounds.append((0, len(text), None))
-        front_end = 0
-
-    items = []
-    for start, end, marker in bounds:
-        item = Item(start, end, marker)
-        inner = [h for h in handling_markers if start <= h.start < end]
-        cuts = [(h.start, h) for h in inner]
-        first = cuts[0][0] if cuts else end
-        pieces: list[tuple[int, int, Marker | None]] = []
-        if not cuts or any(start <= h.start < first and h.label in ("proposal", "decision") for h in heads):
-            pieces.append((start, first, None))
-        for k, (cut, h) in enumerate(cuts):
-            pieces.append((cut, cuts[k + 1][0] if k + 1 < len(cuts) else end, h))
-        for s, e, h in pieces:
-            handling = Handling(s, e, h)
-            inside = [hd for hd in heads if s <= hd.start < e]
-            for k, hd in enumerate(inside):
-                nxt = inside[k + 1].start if k + 1 < len(inside) else e
-                handling.sections.append(Section(hd, hd.end, nxt))
-            if handling.sections:
-                item.handlings.append(handling)
-        if not item.handlings:
-            continue
-        if marker and marker.title:
-            item.title, item.title_start = marker.title, text.find(marker.title, marker.start)
-            item.title_end = _continue_title(text, marker.end, end, head_lines | marker_lines)
-            item.title = " ".join(text[item.title_start:item.title_end].split())
-        elif marker:
-            item.title, item.title_start, item.title_end = _title_after(text, marker.end + 1, end, head_lines | marker_lines)
-            if item.title:
-                item.title_end = _continue_title(text, item.title_end, end, head_lines | marker_lines)
-                item.title = " ".join(text[item.title_start:item.title_end].split())
-        else:
-            first = item.handlings[0]
-            first_head = min((hd.start for hd in heads if start <= hd.start < end and hd.label not in FRAME_LABELS),
-                             default=end)
-            limit = first.start if first.marker else first_head
-            # The line under a person or date label ("Päätöksen tekijä" / "Tekninen johtaja X") is no title.
-            filled = {_next_line(text, hd.line_end) for hd in heads if hd.label in _PERSON_LABELS and not hd.remainder}
-            item.title, item.title_start, item.title_end = _front_title(text, start, limit, head_lines | filled,
-                                                                        marker_lines)
-            if first.marker:
-                # "Kunnanhallitus § 244 10.11.2025" / title / Dnro: the title follows the handling line.
-                after = _title_after(text, first.marker.end + 1, min(first_head, first.end), head_lines | marker_lines)
-                if after[0] and not _LETTERHEAD.search(after[0]):
-                    item.title, item.title_start, item.title_end = after
-                    item.title_end = _continue_title(text, item.title_end, end, head_lines | marker_lines)
-                    item.title = " ".join(text[item.title_start:item.title_end].split())
-        items.append(item)
-    _mark_current(items, {m.section for m in markers if m.kind == "pykala"})
-    return Segmentation(items, markers, heads, front_end)
-
-
-def _mark_current(items: list[Item], page_sections: set[int]) -> None:
-    """The handling the document records: the item's own § (its item line, or Dynasty's
-    "Pöytäkirja …/Pykälä N" header) where it has one, else the last (history comes first)."""
+    items: list[Item] = []
+    floor = 0
+    head_starts = sorted(h.start for h in heads)
+    for members in starts:
+        c = members[0]
+        start_line, group = _header_start(lines, c, floor, by_line, text)
+        # The cluster's other lines before the item's first heading are its header too ("§ 58"
+        # after Dynasty's "Pykälä 58"); later ones open handlings (the current one after history).
+        k = bisect_left(head_starts, c.end)
+        first_head = head_starts[k] if k < len(head_starts) else len(text)
+        group += [m for m in members[1:] if m.start < first_head]
+        items.append(Item(lines[start_line].start, len(text), c, header=group))
+        floor = members[-1].line + 1
+    for k in range(len(items) - 1):
+        items[k].end = items[k + 1].start
+    if items and items[0].marker is not None:
+        # An extract printed from its handlings: the earlier handlings come before the line of the
+        # meeting's own handling, and they are the same item's.
+        first = items[0]
+        early = [c for c in body_cands if c.line < first.marker.line and c.dated and own_of[c.line] is False
+                 and content[c.line]]
+        if early:
+            start_line, _ = _header_start(lines, early[0], 0, by_line, text)
+            first.start = min(first.start, lines[start_line].start)
+            first.header = []
+    if not items:
+        whole = Item(0, len(text), None)
+        if any(h.label in ("proposal", "decision") for h in heads) or any(c.dated for c in body_cands):
+            items.append(whole)
+    closing = None
+    if items:
+        last = items[-1]
+        decided = [h.start for h in heads if last.start <= h.start and h.label in ("decision", "proposal")]
+        closing = _closing(text, heads, max(decided, default=last.marker.end if last.marker else last.start))
+        if closing is not None:
+            last.end = closing
     for item in items:
-        own_sections = ({item.marker.section} if item.marker else set()) | page_sections
-        own = [h for h in item.handlings if h.marker and h.marker.section in own_sections]
-        target = own[-1] if own else item.handlings[-1]
-        target.current = True
+        header_lines = {c.line for c in item.header}
+        markers = [c for c in body_cands if item.start <= c.start < item.end and c.line not in header_lines
+                   and (c.dated or c.form == "history_row")]
+        _handlings(item, markers, heads, lines, by_line, own_of)
+        item_title(item, lines, by_line, heads, toc)
+    items = [it for it in items if it.handlings]
+    front_end = items[0].start if items else 0
+    return Segmentation(items, body_cands, heads, ctx, lines, front_end, toc, closing, own_of)
+
+
+def sections_stated(seg: Segmentation) -> list[int]:
+    """The sections the document says it holds: its stated range, else its contents list."""
+    if seg.context.range is not None:
+        first, last = seg.context.range
+        return list(range(first, last + 1))
+    return sorted({c.section for c in seg.toc})
+
+
+def meeting_date(seg: Segmentation) -> dt.date | None:
+    return seg.context.date

@@ -1,0 +1,207 @@
+"""An item's title (the asia's heading): on its § line, or the lines after the item's header block.
+
+A careful reader takes the title from the item header and stops at what is not title: a diary
+line, a line naming a body and a date ("Tekninen lautakunta 2.6.2025"), a heading, a person line,
+another candidate. A title wrapped onto a second line is joined where the second line reads as
+its continuation (it starts in lower case, both are in capitals, or it is a short line followed by
+a gap), and where the contents list gives the title, the lines that spell it are taken.
+"""
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from extractors import diary_ids
+from extractors.candidates import Candidate, body_like
+from extractors.headings import Heading
+from extractors.lines import Line, Lines
+from extractors.nlp import make_doc
+from extractors.people import looks_like_person_line
+
+if TYPE_CHECKING:
+    from extractors.segment import Item
+
+_LABEL_ONLY = re.compile(r"^[\s:.,#]*(?:(?:Dnro|Dno|Asianro|Asianumero|Diaarinumero|Diaarinro|diaari|Ärendenr|Ärende nr)"
+                         r"[:.]?)?[\s:.,]*$", re.IGNORECASE)
+_BARE_ID = re.compile(r"^(?:[A-ZÅÄÖ]{2,8}Dno-)?\d{1,7}[ \t]*[/-][ \t]*(?:19|20)\d{2}$")
+_BODY_DATE = re.compile(r"^(?P<body>[A-ZÅÄÖ][\w\-–. ]{1,60}?)[ \t]*,?[ \t]+(?:kokous[ \t]+)?\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2})"
+                        r"(?:[ \t]+klo[^\n]*)?$")
+_WORD = re.compile(r"\w+")
+# Navigation and viewer chrome of web pages and PDF exports: never a title.
+_CHROME = re.compile(r"\s\|\s|https?://|\bwww\.|\bEdellinen asia\b|\bSeuraava asia\b|\bLataa\b|\bTulosta\b",
+                     re.IGNORECASE)
+_MAX_CONTINUATION = 80
+_MAX_TITLE = 240
+_LETTERHEAD = re.compile(r"\b(PÖYTÄKIRJA|Pöytäkirja(?:ote)?|PÖYTÄKIRJAOTE|ESITYSLISTA|Esityslista|KAUPUNKI|KUNTA|"
+                         r"VIRANHALTIJAPÄÄTÖS|HYVINVOINTIALUE|PROTOKOLL|\d+ \(\d+\))")
+
+
+def is_diary_line(line: str) -> bool:
+    """A line that holds a diary number and nothing else but its label (or the label alone,
+    where a label column puts the number on the next line)."""
+    s = line.strip()
+    if not any(ch.isdigit() for ch in s):
+        return bool(s) and bool(_LABEL_ONLY.match(s)) and any(ch.isalpha() for ch in s)
+    if _BARE_ID.match(s):
+        return True
+    for m in diary_ids.find(make_doc(s)):
+        if _LABEL_ONLY.match(s[: m.start] + s[m.end:]):
+            return True
+    return False
+
+
+def is_body_date_line(line: str) -> bool:
+    """ "Tekninen lautakunta 2.6.2025", "Kaupunginvaltuusto, kokous 15.9.2025": a meeting named."""
+    m = _BODY_DATE.match(line.strip())
+    return bool(m) and body_like(m.group("body").strip(" ,"))
+
+
+def _stop_line(ln: Line, by_line: dict[int, Candidate], head_lines: set[int]) -> bool:
+    s = ln.stripped
+    return (ln.index in by_line or ln.index in head_lines or is_diary_line(s) or is_body_date_line(s)
+            or ln.rule)
+
+
+def _words(s: str) -> list[str]:
+    return _WORD.findall(s.lower())
+
+
+def _continues(first: str, nxt: Line, after: Line | None, by_line: dict[int, Candidate], head_lines: set[int]) -> bool:
+    """Whether `nxt` is the wrapped rest of a title whose text so far is `first`."""
+    s = nxt.stripped
+    if not s or _stop_line(nxt, by_line, head_lines) or len(s) > _MAX_CONTINUATION:
+        return False
+    if first.rstrip().endswith((".", ":", "!", "?")) or looks_like_person_line(s) and not s[:1].islower():
+        return False
+    if s[:1].islower():
+        return True
+    letters = [ch for ch in first + s if ch.isalpha()]
+    if letters and all(ch.isupper() for ch in letters):
+        return True
+    gap_after = after is None or after.blank or _stop_line(after, by_line, head_lines)
+    return gap_after and not s.endswith(".")
+
+
+def _toc_lines(toc_title: str, lines: list[Line]) -> int:
+    """How many of `lines` (from the first) spell the contents list's title: 1 or 2."""
+    want = _words(toc_title)
+    if len(lines) >= 2 and _words(lines[0].stripped + " " + lines[1].stripped) == want:
+        return 2
+    return 1
+
+
+def item_title(item: Item, lines: Lines, by_line: dict[int, Candidate], heads: list[Heading],
+               toc: list[Candidate]) -> None:
+    """Set `item.title` and its span."""
+    head_lines = {lines.at(h.start).index for h in heads}
+    c = item.marker
+    if c is None:
+        _front_title(item, lines, by_line, head_lines)
+        return
+    toc_title = next((t.title for t in toc if t.section == c.section and t.title), None)
+    start, span = -1, []
+    titled = [m for m in item.header if m.line >= c.line and m.title] if item.header else ([c] if c.title else [])
+    if titled:
+        m = titled[-1]
+        start, span = m.title_start, [lines[m.line]]
+    else:
+        # The title follows the header's lines: after the last of them that a title follows.
+        for m in sorted(item.header or [c], key=lambda x: -x.line):
+            if m.line < c.line:
+                continue
+            found = _title_line(lines, m.line, item.end, by_line, head_lines)
+            if found is not None:
+                start, span = found.content_start, [found]
+                break
+        if not span:
+            _title_above(item, lines, by_line, head_lines)
+            return
+    # continuation lines
+    k = span[0].index
+    follow = [ln for ln in lines.lines[k + 1:k + 3] if ln.start < item.end]
+    if toc_title is not None and follow and not follow[0].blank:
+        first_text = lines.text[start:span[0].end]
+        if _toc_lines(toc_title, [Line(0, start, span[0].end, first_text), follow[0]]) == 2:
+            span.append(follow[0])
+    elif follow and not follow[0].blank:
+        after = follow[1] if len(follow) > 1 else None
+        if _continues(lines.text[start:span[0].end], follow[0], after, by_line, head_lines):
+            span.append(follow[0])
+    end = span[-1].end
+    title = " ".join(lines.text[start:end].split()).lstrip("# ").strip()
+    if not title or len(title) > _MAX_TITLE:
+        return
+    item.title, item.title_start, item.title_end = title, start, end
+
+
+def _title_line(lines: Lines, after: int, end: int, by_line: dict[int, Candidate], head_lines: set[int]) -> Line | None:
+    """The first content line after line `after`, if it reads as a title (not a heading, a diary
+    line, another candidate, a person line or page chrome)."""
+    for ln in lines.lines[after + 1:]:
+        if ln.start >= end:
+            return None
+        if ln.blank or is_diary_line(ln.stripped) or ln.rule:
+            continue
+        if _stop_line(ln, by_line, head_lines) or _CHROME.search(ln.stripped) or \
+                looks_like_person_line(ln.stripped) and not _plausible_title(ln):
+            return None
+        return ln
+    return None
+
+
+def _title_above(item: Item, lines: Lines, by_line: dict[int, Candidate], head_lines: set[int]) -> None:
+    """Tweb and older extracts print the title above the item's § lines ("Title" / "Kh 13.10.2025
+    § 198" / "Kv 27.10.2025 § 41"): the line just above the header block, where it reads as a title;
+    the item then starts there."""
+    first = lines.at(item.start).index
+    above = lines.prev_content(first, max(0, first - 3))
+    if above is None:
+        return
+    s = above.stripped
+    if (_stop_line(above, by_line, head_lines) or s.endswith((".", ":")) or _LETTERHEAD.search(s)
+            or looks_like_person_line(s) or body_like(s) or len(s) < 8):
+        return
+    item.title, item.title_start, item.title_end = " ".join(s.split()), above.content_start, above.end
+    item.start = above.start
+
+
+def _plausible_title(ln: Line) -> bool:
+    return len(ln.stripped) > 25 or any(ch.isdigit() for ch in ln.stripped)
+
+
+def _front_title(item: Item, lines: Lines, by_line: dict[int, Candidate], head_lines: set[int]) -> None:
+    """Without an item line (an extract printed from its handlings, an officer decision): the
+    last plain line before the first handling or the first item heading."""
+    first = item.handlings[0] if item.handlings else None
+    limit = item.end
+    if first is not None:
+        substantive = [s.heading.start for s in first.sections if s.label not in ("other", "decision_date", "officer")]
+        limit = first.marker.start if first.marker else min(substantive, default=item.end)
+        if first.sections:
+            limit = min(limit, first.sections[0].heading.start)
+    found: tuple[int, int] | None = None
+    prev: tuple[int, int] | None = None
+    for ln in lines.between(item.start, limit):
+        s = ln.stripped
+        if not s or _stop_line(ln, by_line, head_lines) or _LETTERHEAD.search(s) and len(s.split()) <= 8 or \
+                len(s) < 8 and not s[:1].islower() or body_like(s) and len(s.split()) <= 3:
+            prev = None
+            continue
+        if s[:1].islower() and prev is not None:
+            found = (prev[0], ln.end)
+        else:
+            found = (ln.content_start, ln.end)
+            prev = found
+    if found is None and first is not None and first.marker is not None:
+        for ln in lines.lines[first.marker.line + 1:]:
+            if ln.start >= first.end:
+                break
+            if ln.blank or is_diary_line(ln.stripped):
+                continue
+            if not _stop_line(ln, by_line, head_lines) and not looks_like_person_line(ln.stripped):
+                found = (ln.content_start, ln.end)
+            break
+    if found is None:
+        return
+    title = " ".join(lines.text[found[0]:found[1]].split()).lstrip("# ").strip()
+    item.title, item.title_start, item.title_end = title, found[0], found[1]
