@@ -25,9 +25,14 @@ from operator import attrgetter
 _DIGITS = re.compile(r"\d+")
 _BOLD_FONT = re.compile(r"bold|black|heavy|demi|semibold|extrabold|ultrabold", re.IGNORECASE)
 # "1 (8)", "3/9", "Sivu 2", "Sivu 2/9", "- 4 -", "Page 1 of 3": a line that is only a page number.
-_PAGE_NUMBER = re.compile(
+PAGE_NUMBER = re.compile(
     r"^(?:sivu|page|s\.)?\s*[-–]?\s*\d{1,4}\s*(?:(?:[(/]|of|kautta)\s*\d{1,4}\s*\)?)?\s*[-–]?$", re.IGNORECASE
 )
+
+# A line naming a § ("§ 12", "12 §", "Pöytäkirja 4.3.2024/Pykälä 58"): where one sits at the same
+# place on every page, its number grows from item to item, so it is structure, not chrome; only an
+# exact repeat of such a line (a Dynasty page header over an item's second page) is chrome.
+_SECTION_LINE = re.compile(r"§|\b(?:pykälä|paragraf)\s+\d", re.IGNORECASE)
 
 LINE_TOLERANCE = 0.3  # chars whose bottoms differ by less than this × size share a line
 WORD_GAP = 0.2  # a gap wider than this × size splits a word even without a space character
@@ -247,13 +252,17 @@ def drop_chrome(pages: Sequence[PageLines]) -> list[list[Line]]:
         pages_at = {p for p, q in seen.get(key, ()) if abs(q - pos) <= CHROME_POSITION}
         return len(pages_at) >= need
 
+    earlier: set[str] = set()  # masked lines of the pages before this one
+    earlier_exact: set[str] = set()  # § lines in the bands of the pages before this one, as written
+
     def chrome(line: Line, band: str, height: float) -> bool:
-        if _PAGE_NUMBER.match(line.text.strip()):
+        if PAGE_NUMBER.match(line.text.strip()):
             return True
+        if _SECTION_LINE.search(line.text):
+            return " ".join(line.text.split()) in earlier_exact
         pos = line.top if band == "top" else height - line.bottom
         return all(repeated((band, text), pos) for text in masked[id(line)])
 
-    earlier: set[str] = set()  # masked lines of the pages before this one
     out: list[list[Line]] = []
     for page in pages:
         lines = page.lines
@@ -267,9 +276,12 @@ def drop_chrome(pages: Sequence[PageLines]) -> list[list[Line]]:
                 chrome(lines[bottom - 1], "bottom", page.height):
             bottom -= 1
         body = [line for line in lines[:top]  # a header is kept where it first occurs
-                if not _PAGE_NUMBER.match(line.text.strip()) and mask_digits(line.text) not in earlier]
+                if not PAGE_NUMBER.match(line.text.strip()) and mask_digits(line.text) not in earlier
+                and not _SECTION_LINE.search(line.text)]
         body += lines[top:bottom]
         earlier.update(mask_digits(line.text) for line in body)
+        earlier_exact.update(" ".join(line.text.split()) for line in body
+                             if _band(line, page.height) and _SECTION_LINE.search(line.text))
         out.append(body)
     return out
 

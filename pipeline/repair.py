@@ -136,10 +136,16 @@ _HYPHEN_BREAK = re.compile(  # the hyphen first, then the letter before it: see 
 )
 
 
-@repair_step("hyphenation", "Words hyphenated at a line end are joined; real and suspended hyphens stay.")
+# A soft hyphen (U+00AD) is invisible where the word is not broken: a reader never sees it.
+_SOFT_HYPHEN = re.compile("\u00ad")
+
+
+@repair_step("hyphenation", "Words hyphenated at a line end are joined; real and suspended hyphens stay; "
+             "soft hyphens inside words are dropped.")
 def _hyphenation(text: str) -> tuple[str, int]:
     fixed, n = _HYPHEN_BREAK.subn("", text)
-    return fixed, n
+    fixed, k = _SOFT_HYPHEN.subn("", fixed)
+    return fixed, n + k
 
 
 _SPACES = re.compile(r"[\u00a0\u2007\u202f]")

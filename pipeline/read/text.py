@@ -12,6 +12,7 @@ from charset_normalizer import from_bytes
 
 from pipeline.errors import ReadError
 from pipeline.read import Page
+from pipeline.text_layout import drop_text_chrome, split_long_lines
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -78,6 +79,6 @@ def read_text(data: bytes) -> tuple[list[Page], str, list[str]]:
             f"the file holds binary data ({controls} control characters in {len(text)}); "
             "it is not a text document: convert it to text or PDF first"
         )
-    chunks = text.split("\f")
+    chunks = drop_text_chrome(split_long_lines(text)).split("\f")
     pages = [Page(i + 1, chunk) for i, chunk in enumerate(chunks)]
     return pages, encoding, warnings

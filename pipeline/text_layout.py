@@ -1,0 +1,118 @@
+"""Running headers and footers of plain-text minutes, found by what repeats, as for PDFs.
+
+Text exported from a PDF or a word processor keeps each page's letterhead and footer:
+"OUTOKUMMUN KAUPUNKI   PÖYTÄKIRJA 5/2024   3 (14)", "Sivu 3/10", "Sida 2 (9)", a repeated
+"Pöytäkirjantarkastajat ____" line, with or without form feeds between the pages. A block of lines
+(between blank lines) that carries a page number and recurs, digits masked, is chrome; so is a
+block that recurs beside such a block or beside a form feed. The first occurrence of a header is
+kept, as pipeline/layout.py keeps a PDF's first header: it names the organisation, the body, the
+date and the meeting number. Where a page break cut a paragraph, its two halves are joined again.
+Text with very long lines (a page or a document on one line) is cut at its sentence ends first.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from pipeline.layout import PAGE_NUMBER, mask_digits
+
+# A page number at the end of a line, after a wide gap: "OUTOKUMMUN KAUPUNKI   PÖYTÄKIRJA 5/2024   3 (14)".
+_TRAILING_PAGE = re.compile(r"(?:^|[ \t]{2,})(?:sivu|sida|page|s\.)?[ \t]*\d{1,4}[ \t]*(?:\(\d{1,4}\)|/[ \t]*\d{1,4})?[ \t]*$",
+                            re.IGNORECASE)
+_WORD_PAGE = re.compile(r"^(?:sivu|sida|page)[ \t]+\d{1,4}(?:[ \t]*(?:\(\d{1,4}\)|/[ \t]*\d{1,4}))?$", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?:;])[ \t]+(?=[A-ZÅÄÖ0-9§])")
+LONG_LINE = 2000           # characters: a line longer than this is a page (or more) on one line
+_MIN_REPEATS = 2
+
+
+def _is_page_number(line: str) -> bool:
+    s = line.strip()
+    return bool(PAGE_NUMBER.match(s) or _WORD_PAGE.match(s) or (_TRAILING_PAGE.search(s) and len(s.split()) > 1
+                                                                  and re.search(r"\d[ \t]*\(\d+\)$|/\d+$|\bsivu\b|\bsida\b", s, re.I)))
+
+
+def _blocks(lines: list[str]) -> list[tuple[int, int]]:
+    """(first, end) line indexes of runs of non-blank lines; a form feed line is a run of its own."""
+    out = []
+    k = 0
+    while k < len(lines):
+        if not lines[k].strip() and lines[k] != "\f":
+            k += 1
+            continue
+        if lines[k] == "\f":
+            out.append((k, k + 1))
+            k += 1
+            continue
+        j = k
+        while j < len(lines) and lines[j].strip() and lines[j] != "\f":
+            j += 1
+        out.append((k, j))
+        k = j
+    return out
+
+
+def split_long_lines(text: str) -> str:
+    """Cut lines longer than LONG_LINE at sentence ends, so that structure can be seen line by line."""
+    if not any(len(line) > LONG_LINE for line in text.split("\n")):
+        return text
+    return "\n".join(_SENTENCE_END.sub("\n", line) if len(line) > LONG_LINE else line for line in text.split("\n"))
+
+
+def drop_text_chrome(text: str) -> str:
+    """The text without its running headers and footers (form feeds are kept as page breaks)."""
+    lines = text.replace("\f", "\n\f\n").split("\n")
+    blocks = _blocks(lines)
+    masked = {b: tuple(mask_digits(ln) for ln in lines[b[0]:b[1]]) for b in blocks}
+    paged = {b for b in blocks if lines[b[0]] != "\f" and any(_is_page_number(ln) for ln in lines[b[0]:b[1]])}
+    counts = Counter(masked[b] for b in paged)
+    chrome = {b for b in paged if counts[masked[b]] >= _MIN_REPEATS or
+              all(_is_page_number(ln) and len(ln.split()) <= 3 for ln in lines[b[0]:b[1]])}
+    # Blocks beside chrome or a form feed that recur there too: a letterhead without the page number,
+    # a footer line printed above the page number's block.
+    boundary = Counter()
+    beside: list[tuple[int, int]] = []
+    for k, b in enumerate(blocks):
+        if b in chrome or lines[b[0]] == "\f":
+            continue
+        near = [blocks[j] for j in (k - 1, k + 1) if 0 <= j < len(blocks)]
+        if k == 0 or any(n in chrome or lines[n[0]] == "\f" for n in near):  # the text's start is a page's
+            boundary[masked[b]] += 1
+            beside.append(b)
+    chrome |= {b for b in beside if boundary[masked[b]] >= _MIN_REPEATS}
+    if not chrome:
+        return text
+    first_header = next((b for b in blocks if lines[b[0]] != "\f"), None)
+    keep_first = first_header if first_header in chrome else None
+    out: list[str] = []
+    k = 0
+    removed = {b[0]: b for b in chrome if b != keep_first}
+    while k < len(lines):
+        b = removed.get(k)
+        if b is None:
+            out.append(lines[k])
+            k += 1
+            continue
+        k = _close_gap(out, lines, b[1])
+    return "\n".join(out).replace("\n\f\n", "\f")
+
+
+def _close_gap(out: list[str], lines: list[str], k: int) -> int:
+    """After a removed block: join a paragraph cut by the page break (the next text goes on in
+    lower case, or the line before ends in a hyphen); otherwise leave one blank line."""
+    while out and not out[-1].strip() and out[-1] != "\f":
+        out.pop()
+    nxt = k
+    while nxt < len(lines) and (not lines[nxt].strip() or lines[nxt] == "\f"):
+        nxt += 1
+    feed = any(lines[j] == "\f" for j in range(k, min(nxt, len(lines))))
+    if nxt >= len(lines) or not out:
+        if feed:
+            out.append("\f")
+        return nxt
+    before, after = out[-1].rstrip(), lines[nxt].lstrip()
+    cut = before.endswith("-") or (after[:1].islower() and not before.endswith((".", ":", "!", "?")))
+    if feed:
+        out.append("\f")
+    if not cut:
+        out.append("")
+    return nxt
