@@ -23,7 +23,8 @@ NAME = "context"
 HEAD_LINES = 14            # non-blank lines of letterhead read for the document's word, body and date
 _DMY = re.compile(r"(?<![\d.])(\d{1,2})\.[ \t]?(\d{1,2})\.[ \t]?(\d{4}|\d{2})(?![\d])")
 _TWO_DIGIT_PIVOT = 70
-_WORD_AFTER = re.compile(r"[ \t]*(?:$|[ \t]\S|\d|[|(/–-]|[A-ZÅÄÖ]{2}|,)")
+# After the kind word: the line's end, a number or date, a column gap, a separator ("| Tiedote |").
+_WORD_AFTER = re.compile(r"[ \t]*(?:$|\d|[|(/–-]|,)|[ \t]{2,}\S|[ \t]+(?:nro|n:o|nr)\b", re.IGNORECASE)
 _LABEL_AFTER = re.compile(r"[ \t]*(?::|$|[ \t]{2,}|[ \t]+(?=\S))")
 _CELL_SPLIT = re.compile(r"[ \t]{2,}|[ \t]*\|[ \t]*")
 _KOKOUS = re.compile(r",?[ \t]*(?:kokous|sammanträde)[ \t]*$", re.IGNORECASE)

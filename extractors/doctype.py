@@ -15,9 +15,6 @@ from extractors.base import Mention
 from extractors.segment import Segmentation
 
 _HEAD_CHARS = 1500
-_AGENDA = re.compile(r"\b(ESITYSLISTA|Esityslista|KOKOUSKUTSU|Kokouskutsu)\b")
-_MINUTES = re.compile(r"\b(PÖYTÄKIRJA|Pöytäkirja|pöytäkirjaote|PÖYTÄKIRJAOTE|Pöytäkirjaote)\b")
-_OFFICER = re.compile(r"\b(VIRANHALTIJAPÄÄTÖS|Viranhaltijapäätös|VIRANHALTIJAN PÄÄTÖS|Viranhaltijan päätös|Delegointipäätös)\b")
 _DATE = re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{4}\b")
 
 
@@ -38,25 +35,45 @@ class Officer:
 
 
 def classify_doc_type(text: str, seg: Segmentation, officer: bool) -> tuple[str, str]:
-    head = text[:_HEAD_CHARS]
+    """doc_type from the letterhead's word and the structure, each checked against the other.
+
+    The word (PÖYTÄKIRJA, ESITYSLISTA, VIRANHALTIJAPÄÄTÖS, TIEDOTE ...) says what the document
+    claims to be; the structure says what it holds: an agenda's current handlings have no decision
+    text, minutes record decisions, news has no headed items. A keyword elsewhere in the text (a
+    press release quoting "pöytäkirja") decides nothing.
+    """
+    word = seg.context.doc_word
     if not seg.items:
         return "other", "doctype.no_items"
+    if word == "other":
+        return "other", "doctype.word_other"
     if officer:
-        return "officer_decision", "doctype.officer_headings"
+        return "officer_decision", "doctype.officer_headings" if word != "officer" else "doctype.word_officer"
     handlings = [h for item in seg.items for h in item.handlings]
-    decided = [h for h in handlings if any(s.label == "decision" and text[s.start:s.end].strip() for s in h.sections)]
+    current = [h for h in handlings if h.current]
+    decided = [h for h in current if _decided(text, h)]
     proposed = [h for h in handlings if h.of("proposal", "proposal_revised")]
-    if not decided and not proposed:
+    if not decided and not proposed and not any(_decided(text, h) for h in handlings):
         return "other", "doctype.no_proposal_or_decision"
-    if _AGENDA.search(head) and not _MINUTES.search(head) or (proposed and not decided):
-        return "agenda", "doctype.agenda" if _AGENDA.search(head) else "doctype.no_decisions"
-    return "minutes", "doctype.minutes"
+    if word == "agenda":
+        if decided and len(decided) * 2 > len(current):
+            return "minutes", "doctype.agenda_word_but_decided"
+        return "agenda", "doctype.word_agenda"
+    if not decided and proposed:
+        return "agenda", "doctype.no_decisions"
+    if word in ("minutes", "extract"):
+        return "minutes", f"doctype.word_{word}"
+    return "minutes", "doctype.decided"
+
+
+def _decided(text: str, h: object) -> bool:
+    return any(s.label == "decision" and text[s.start:s.end].strip() for s in h.sections)  # type: ignore[attr-defined]
 
 
 def officer_context(text: str, seg: Segmentation) -> Officer | None:
     """For a viranhaltijapäätös: the deciding officer (as a body) and the decision date."""
     heads = {h.label: h for h in seg.headings}
-    if "officer" not in heads and "decision_date" not in heads and not _OFFICER.search(text[:_HEAD_CHARS]):
+    if "officer" not in heads and "decision_date" not in heads and seg.context.doc_word != "officer":
         return None
     if not any(h.label == "decision" for h in seg.headings):
         return None

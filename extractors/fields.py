@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from extractors import people
+from extractors import headings, people
 from extractors.base import Mention, by_id
 from extractors.segment import FRAME_LABELS, Handling, Item, Section
 
@@ -178,24 +178,12 @@ def decision_text(text: str, handling: Handling) -> tuple[str | None, Mention | 
     return value, span_mention("decision", text, start, end, sec.heading.rule_id), sec
 
 
-_CLOSING_RULES = frozenset({"headings.closing_appeal_page", "headings.otteen_oikeaksi",
-                            "headings.oikeaksi_todistaa", "headings.nimikirjaimet"})
-
-
 def content_end(text: str, handling: Handling) -> int:
     """Where the handling's own text ends: closing pages after the last item (appeal instructions
     for the whole minutes, "Otteen oikeaksi todistaa") are not part of it."""
     decided = [k for k, sec in enumerate(handling.sections) if sec.label in ("decision", "proposal", "proposal_revised")]
     after = handling.sections[decided[-1] + 1:] if decided else []
-    return next((sec.heading.start for sec in after if _is_closing(text, sec)), handling.end)
-
-
-def _is_closing(text: str, sec: Section) -> bool:
-    """A closing page's heading: a known closing block, or an appeal heading in capitals
-    ("VALITUSOSOITUS", "MUUTOKSENHAKUOHJEET") after the item's decision."""
-    head = sec.heading
-    words = text[head.start:head.end].rstrip(": ")
-    return head.rule_id in _CLOSING_RULES or (sec.label in ("appeal", "other") and len(words) >= 8 and words.isupper())
+    return next((sec.heading.start for sec in after if headings.is_closing(text, sec.heading)), handling.end)
 
 
 def first_substantive(handling: Handling) -> int:

@@ -1,28 +1,36 @@
-"""Headings that open the sections of an item (Valmistelija, Päätösehdotus, Päätös, Käsittely ...).
+"""Headings that open the sections of an item (Valmistelija, Päätösehdotus, Päätös, Käsittely, Beslut ...).
 
-A heading counts only at the start of a line and only when what follows fits a heading: the end
-of the line, a colon, or text glued on the same line ("Päätös Hyväksyttiin.", Turku's
-"EhdotusKaupunginhallitus päättää"). Glued text must start with a capital (or, after a person
-heading, may be a person line such as "Valmistelija kunnanjohtaja Helena ..."), so running text
-that merely begins with "Päätös on ..." or "Esitys raukesi ..." is not taken for a heading.
+A label is a heading by its place and by what follows it, never by the word alone:
+- it starts a line (after indentation, a bullet or a markdown '#'), written with a capital;
+- it stands alone on its line, or before a colon, a column gap ("Päätös      Hyväksyttiin."), an
+  annotation in parentheses ("PÄÄTÖSEHDOTUS (Tekninen johtaja …)"), or before text on the same
+  line or glued to it ("EhdotusKaupunginhallitus päättää");
+- text after a single space or glued must read as the section's text: it starts with a capital
+  (or is a person line after a person label: "Valmistelija kunnanjohtaja X"), except where the
+  document writes its labels that way and the label takes lower-case text ("Tiedoksi hakija",
+  "Esittelijäpuheenjohtaja Elina Nurmi"). How a document writes its labels is read from the labels
+  that can be nothing else, so "Päätös on ehdotuksen mukainen." stays a sentence;
+- a common word ("Asia", "Esitys") with text on its line needs a colon or a column gap unless the
+  document writes all its labels so; a vote order "Kaupunginhallituksen ehdotus JAA, …" is not one;
+- in a label-column document, a label word on a line indented to the text column is text.
+The label table (patterns/headings.jsonl) holds the Finnish and Swedish labels by role.
 """
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
-from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc
 
-from extractors.base import Mention, built_once, by_id, phrase_matcher, regexes
+from extractors.base import Mention, built_once, by_id, load_patterns
+from extractors.nlp import doc_text
 from extractors.people import looks_like_person_line
-from extractors.nlp import doc_text, get_nlp
 
 NAME = "headings"
-_LINE_PREFIX = re.compile(r"^[ \t]*(?:#{1,4}[ \t]*|[•\-–*][ \t]+)?$")
-_AFTER = re.compile(r"[ \t]*(:?)[ \t]*(\S?)")
-# Turku glues the heading to its text: "EhdotusKaupunginhallitus päättää".
-_GLUED = re.compile(r"(?m)^[ \t]*(Päätösehdotus|Ehdotus|Päätös|Esittelijä|Käsittely|Valmistelija)(?=[A-ZÅÄÖ][a-zåäö])")
+_VOTE_WORDS = re.compile(r"(?:JAA|EI|TYHJÄ|POISSA)\b")
+_MAX_LABEL_INDENT = 6
+_STYLE_MIN = 2
 
 
 @dataclass(frozen=True)
@@ -32,100 +40,161 @@ class Heading:
     start: int          # start of the heading word(s)
     end: int            # end of the heading incl. a colon
     line_end: int       # end of the heading's line
-    remainder: str      # text glued after the heading on the same line
+    remainder: str      # text after the heading on the same line
     remainder_start: int
+    form: str = "own_line"   # own_line, colon, column, same_line, glued, annotated
 
     def mention(self, text: str) -> Mention:
         return Mention("heading", text[self.start:self.end], self.label, self.start, self.end, self.rule_id)
 
 
-@built_once
-def _matcher() -> PhraseMatcher:
-    return phrase_matcher(get_nlp(), NAME)
+def _literal(pattern: str) -> str:
+    return r"[ \t]+".join(re.escape(w) for w in pattern.split())
 
 
 @built_once
-def _line_regexes() -> tuple[re.Pattern[str], list[tuple[re.Pattern[str], dict]]]:
-    """The `regex` headings, each anchored at a line start, and one regex of them all.
-
-    The one finds, in a single pass, the line starts where any may match; only there is each
-    tried. A pass per regex costs a test at every character of the text, four times over.
-    """
-    each, alternatives = [], []
-    for _, pattern, entry in regexes(NAME):
-        ignore_case = pattern.flags & re.IGNORECASE
-        each.append((re.compile(r"(?m)^[ \t]*(" + pattern.pattern + r")\b", ignore_case), entry))
-        alternatives.append(("(?i:" if ignore_case else "(?:") + pattern.pattern + ")")
-    return re.compile(r"(?m)^[ \t]*(?:" + "|".join(alternatives) + r")\b"), each
-
-
-def _line_bounds(text: str, pos: int) -> tuple[int, int]:
-    start = text.rfind("\n", 0, pos) + 1
-    end = text.find("\n", pos)
-    return start, len(text) if end < 0 else end
+def _table() -> tuple[re.Pattern[str], dict[str, dict]]:
+    """One regex of every label at a line start, the longest first, each in a named group."""
+    entries = [e for e in load_patterns(NAME) if e.get("label") != "guard"]
+    alternatives = []
+    groups: dict[str, dict] = {}
+    ordered = sorted(entries, key=lambda e: (e["kind"] == "regex", -len(e["pattern"])))
+    for k, e in enumerate(ordered):
+        name = f"g{k}"
+        groups[name] = e
+        if e["kind"] == "regex":
+            body = e["pattern"] if e.get("ignore_case", True) is False else f"(?i:{e['pattern']})"
+        else:
+            body = f"(?i:{_literal(e['pattern'])})"
+        alternatives.append(f"(?P<{name}>{body})")
+    rx = re.compile(r"(?m)^(?P<lead>[ \t]*(?:#{1,4}[ \t]*|[•·\-–*][ \t]+)?)(?:" + "|".join(alternatives) + ")")
+    return rx, groups
 
 
-def _accept(text: str, start: int, end: int, entry: dict) -> Heading | None:
-    if not text[start].isupper():
-        return None
-    line_start, line_end = _line_bounds(text, start)
-    if not _LINE_PREFIX.match(text[line_start:start]):
-        return None
-    m = _AFTER.match(text, end, line_end)
-    colon, first = m.group(1), m.group(2)
-    if end < line_end and text[end].isalnum():
-        return None  # the phrase is the beginning of a longer word
-    if first:
-        if entry.get("colon") and not colon:
-            return None
-        if not colon and not (first.isupper() or first.isdigit() or first in "•\"'”-–"):
-            # Lower-case glued text is only a person line ("Valmistelija kunnanjohtaja X, puh.").
-            if not (entry.get("person") and looks_like_person_line(text[m.end() - 1:line_end])):
-                return None
-    rem_start = m.end() - len(first) if first else line_end
-    head_end = end + (m.group(0).index(":") + 1 if colon else 0)
-    return Heading(entry["label"], entry["id"], start, head_end, line_end, text[rem_start:line_end].strip(), rem_start)
+@dataclass
+class _Raw:
+    entry: dict
+    start: int
+    end: int
+    line_start: int
+    line_end: int
+    indent: int
+    form: str
+    colon: bool
+    rem_start: int
+
+
+def _form(text: str, end: int, line_end: int) -> tuple[str, bool, int]:
+    """How the label stands: (form, has colon, where the text after it starts)."""
+    pos = end
+    colon = False
+    while pos < line_end and text[pos] in " \t":
+        pos += 1
+    if pos < line_end and text[pos] == ":":
+        colon = True
+        pos += 1
+        while pos < line_end and text[pos] in " \t":
+            pos += 1
+    if pos >= line_end:
+        return ("colon" if colon else "own_line"), colon, line_end
+    if colon:
+        return "colon", True, pos
+    gap = pos - end
+    if gap == 0:
+        return "glued", False, pos
+    if text[pos] == "(":
+        return "annotated", False, pos
+    if gap >= 2 or "\t" in text[end:pos]:
+        return "column", False, pos
+    return "same_line", False, pos
+
+
+def _raw(text: str) -> list[_Raw]:
+    rx, groups = _table()
+    out = []
+    for m in rx.finditer(text):
+        name = next(k for k, v in m.groupdict().items() if v is not None and k != "lead")
+        entry = groups[name]
+        start, end = m.start(name), m.end(name)
+        if not text[start].isupper():
+            continue
+        line_start = m.start()
+        line_end = text.find("\n", end)
+        line_end = len(text) if line_end < 0 else line_end
+        form, colon, rem = _form(text, end, line_end)
+        out.append(_Raw(entry, start, end, line_start, line_end, start - line_start, form, colon, rem))
+    return out
+
+
+def _style(text: str, raws: list[_Raw]) -> Counter[str]:
+    """How this document writes its labels, read from labels that can be nothing else: the ones
+    alone on their line, before a colon or a column gap, or before a capital on the same line."""
+    style: Counter[str] = Counter()
+    for r in raws:
+        if r.entry.get("ambiguous"):
+            continue
+        first = text[r.rem_start:r.rem_start + 1]
+        if r.form in ("own_line", "colon", "column", "annotated"):
+            style[r.form] += 1
+        elif first[:1].isupper():
+            style[r.form] += 1
+    return style
+
+
+def _accept(text: str, r: _Raw, style: Counter[str], label_indent: int | None) -> bool:
+    entry = r.entry
+    if r.indent > _MAX_LABEL_INDENT or (label_indent is not None and r.indent > label_indent + 2
+                                        and style["column"] >= _STYLE_MIN):
+        return False
+    if r.form == "glued" and r.end < len(text) and not text[r.end].isalpha():
+        return False
+    rem = text[r.rem_start:r.line_end]
+    first = rem[:1]
+    if r.form in ("own_line", "colon"):
+        return True
+    if _VOTE_WORDS.match(rem):
+        return False  # "Kaupunginhallituksen ehdotus JAA, X:n ehdotus EI": a vote order
+    if r.form == "annotated":
+        return True
+    if r.form == "column":
+        return not entry.get("ambiguous") or style["column"] >= _STYLE_MIN or first.isupper()
+    written_so = style[r.form] >= _STYLE_MIN
+    if entry.get("ambiguous") and not written_so:
+        return False
+    if first.isupper() or first.isdigit() or first in "\"'”«•":
+        if r.form == "glued" or len(rem) < 2:
+            return True
+        upper = [ch for ch in rem if ch.isalpha()]
+        return not (len(upper) > 6 and all(ch.isupper() for ch in upper) and not text[r.start:r.end].isupper())
+    if entry.get("person") and looks_like_person_line(rem):
+        return r.form != "glued" or written_so
+    return bool(entry.get("lower_ok")) and written_so
 
 
 def find(doc: Doc) -> list[Heading]:
-    """Every heading in the document, in text order, the longest at a position winning."""
+    """Every heading in the document, in text order."""
     text = doc_text(doc)
-    entries = by_id(NAME)
-    found: dict[int, Heading] = {}
-    for match_id, s, e in _matcher()(doc):
-        start, end = doc[s].idx, doc[e - 1].idx + len(doc[e - 1])
-        heading = _accept(text, start, end, entries[doc.vocab.strings[match_id]])
-        if heading and (start not in found or heading.end > found[start].end):
-            found[start] = heading
-    any_line, each = _line_regexes()
-    pos = 0
-    while (line := any_line.search(text, pos)) is not None:
-        at = line.start()
-        for regex, entry in each:  # in file order: the first accepted at a line start wins
-            m = regex.match(text, at)
-            if m is not None and m.start(1) not in found and (heading := _accept(text, m.start(1), m.end(1), entry)):
-                found[m.start(1)] = heading
-        pos = at + 1
-    glued = entries["headings.paatos"]
-    for m in _GLUED.finditer(text):
-        word = m.group(1).lower()
-        entry = next((e for e in entries.values() if e.get("kind") == "phrase" and e["pattern"].lower() == word), glued)
-        start, end = m.start(1), m.end(1)
-        line_end = _line_bounds(text, start)[1]
-        if start not in found:
-            found[start] = Heading(entry["label"], entry["id"], start, end, line_end, text[end:line_end].strip(), end)
-    return [found[k] for k in sorted(found)]
+    raws = _raw(text)
+    style = _style(text, raws)
+    columns = Counter(r.indent for r in raws if r.form == "column" and not r.entry.get("ambiguous"))
+    label_indent = min(columns) if columns else None
+    out = []
+    for r in raws:
+        if not _accept(text, r, style, label_indent):
+            continue
+        head_end = r.end
+        if r.colon:
+            head_end = text.index(":", r.end) + 1
+        rem = text[r.rem_start:r.line_end].strip()
+        out.append(Heading(r.entry["label"], r.entry["id"], r.start, head_end, r.line_end, rem,
+                           r.rem_start if rem else r.line_end, r.form))
+    return out
 
 
-_CLOSING_RULES = frozenset({"headings.closing_appeal_page", "headings.otteen_oikeaksi",
-                            "headings.oikeaksi_todistaa", "headings.nimikirjaimet"})
+_CLOSING_RULES = frozenset({"headings.closing_appeal_page"})
 
 
 def is_closing(text: str, head: Heading) -> bool:
-    """A closing page's heading: a known closing block ("Otteen oikeaksi todistaa"), a heading the
-    label table marks as closing ("Muutoksenhakuohjeet"), or an appeal heading in capitals
-    ("VALITUSOSOITUS", "MUUTOKSENHAKUOHJEET")."""
-    words = text[head.start:head.end].rstrip(": ")
-    if head.rule_id in _CLOSING_RULES or by_id(NAME).get(head.rule_id, {}).get("closing"):
-        return True
-    return head.label in ("appeal", "other") and len(words) >= 8 and words.isupper()
+    """A closing page's heading: certification ("Otteen oikeaksi todistaa") or a heading the label
+    table marks as closing ("Muutoksenhakuohjeet", "Anvisningar för sökande av ändring")."""
+    return head.label == "closing" or head.rule_id in _CLOSING_RULES or bool(by_id(NAME).get(head.rule_id, {}).get("closing"))

@@ -36,7 +36,8 @@ from extractors.titles import is_diary_line, item_title
 
 # Labels that frame a document rather than open the item's own text: an officer decision puts
 # "Päätöspäivämäärä" and "Päätöksen tekijä" above its title and diary number.
-FRAME_LABELS = frozenset({"other", "decision_date", "officer"})
+FRAME_LABELS = frozenset({"other", "decision_date", "officer", "description", "attachments", "distribution",
+                          "history", "closing", "chrome"})
 SUBSTANTIVE = frozenset({"proposal", "proposal_revised", "decision", "processing", "presenter", "preparer", "contact"})
 _FORM_SCORE = {"sign_num": 3.0, "num_sign": 3.0, "pykala": 3.0, "abbr_num_sign": 3.0, "body_sign_date": 3.0,
                "body_date_sign": 3.0, "body_date_num_sign": 3.0, "body_sign": 2.5, "bare_upper": 2.0,

@@ -31,6 +31,8 @@ _WORD = re.compile(r"\w+")
 _CHROME = re.compile(r"\s\|\s|https?://|\bwww\.|\bEdellinen asia\b|\bSeuraava asia\b|\bLataa\b|\bTulosta\b",
                      re.IGNORECASE)
 _MAX_CONTINUATION = 80
+SUBSTANTIVE_LABELS = frozenset({"proposal", "proposal_revised", "decision", "processing", "presenter", "preparer",
+                                "contact", "appeal"})
 _MAX_TITLE = 240
 _LETTERHEAD = re.compile(r"\b(PÖYTÄKIRJA|Pöytäkirja(?:ote)?|PÖYTÄKIRJAOTE|ESITYSLISTA|Esityslista|KAUPUNKI|KUNTA|"
                          r"VIRANHALTIJAPÄÄTÖS|HYVINVOINTIALUE|PROTOKOLL|\d+ \(\d+\))")
@@ -153,6 +155,8 @@ def _title_above(item: Item, lines: Lines, by_line: dict[int, Candidate], head_l
     """Tweb and older extracts print the title above the item's § lines ("Title" / "Kh 13.10.2025
     § 198" / "Kv 27.10.2025 § 41"): the line just above the header block, where it reads as a title;
     the item then starts there."""
+    if item.header and not any(c.dated or c.form == "history_row" for c in item.header):
+        return  # above a plain "§ N" line stands the previous item or the cover
     first = lines.at(item.start).index
     above = lines.prev_content(first, max(0, first - 3))
     if above is None:
@@ -175,7 +179,7 @@ def _front_title(item: Item, lines: Lines, by_line: dict[int, Candidate], head_l
     first = item.handlings[0] if item.handlings else None
     limit = item.end
     if first is not None:
-        substantive = [s.heading.start for s in first.sections if s.label not in ("other", "decision_date", "officer")]
+        substantive = [s.heading.start for s in first.sections if s.label in SUBSTANTIVE_LABELS]
         limit = first.marker.start if first.marker else min(substantive, default=item.end)
         if first.sections:
             limit = min(limit, first.sections[0].heading.start)
