@@ -28,7 +28,7 @@ _BODY_END = re.compile(r"(hallitus|valtuusto|lautakunta|jaosto|toimikunta|johtok
                        r"toimielin|kollegio)$", re.IGNORECASE)
 # One-word abbreviations of bodies: "Kh", "KhVi", "KVALT", "Khall.", "Teklk", "AH".
 _ABBREVIATION = re.compile(r"^(?:[A-ZÅÄÖ]{1,7}|[A-ZÅÄÖ][a-zåäö]{0,4}(?:[A-ZÅÄÖ][a-zåäö]{0,4}){0,2}\.?|"
-                           r"[A-ZÅÄÖ][a-zåäö]{1,9}\.)$")
+                           r"[A-ZÅÄÖ][a-zåäö]{0,9}\.(?:[a-zåäö]{1,6}\.?){0,3})$")
 # Capitalised words that start lines but are no body: an inflected noun ("Kuntalain"), a document word.
 _NOT_BODY = re.compile(r"^(?:liite|liitteet|osa|sivu|kohta|nro|vuosi|luku|laki|pöytäkirja|esityslista|"
                        r"pykälä|asia|asiat|sida|page|bilaga|ärende|paragraf|[\w\-]*lain|[\w\-]*laki)$", re.IGNORECASE)
@@ -96,21 +96,25 @@ def body_like(body: str) -> bool:
     return bool(_BODY_END.search(words[-1].rstrip(".,")))
 
 
-def _title_ok(title: str, form: str) -> bool:
+def _title_ok(title: str, form: str, next_line: str = "") -> bool:
     if _TITLE_BAD_START.match(title):
         return False
     first = title.lstrip("\"”«'(")[:1]
     if not first or not (first.isupper() or first.isdigit()):
         return False
     if form == "bare_upper":
+        # A title in capitals: two words at least, or one word wrapped onto a next line in capitals.
         letters = [ch for ch in title if ch.isalpha()]
         upper = sum(ch.isupper() for ch in letters)
-        return len(letters) >= _MIN_UPPER_TITLE and upper >= _UPPER_SHARE * len(letters) and " " in title.strip()
+        if len(letters) < _MIN_UPPER_TITLE or upper < _UPPER_SHARE * len(letters):
+            return False
+        nxt = [ch for ch in next_line if ch.isalpha()]
+        return " " in title.strip() or bool(nxt) and all(ch.isupper() for ch in nxt)
     return True
 
 
-def _candidate(rule_id: str, form: str, weak: bool, m: re.Match[str], ln_index: int, start: int, end: int
-               ) -> Candidate | None:
+def _candidate(rule_id: str, form: str, weak: bool, m: re.Match[str], ln_index: int, start: int, end: int,
+               next_line: str) -> Candidate | None:
     groups = m.groupdict()
     body = groups.get("body")
     if body is not None and not body_like(body):
@@ -124,7 +128,7 @@ def _candidate(rule_id: str, form: str, weak: bool, m: re.Match[str], ln_index: 
             page_ref = int(page.group(1))
             title = title[: page.start()]
         title = title.strip() or None
-        if title is not None and not _title_ok(title, form):
+        if title is not None and not _title_ok(title, form, next_line):
             if form in ("bare_upper", "bare_title", "abbr_num"):
                 return None
             return None
@@ -159,7 +163,8 @@ def find(lines: Lines) -> list[Candidate]:
             m = pattern.fullmatch(s)
             if m is None:
                 continue
-            found = _candidate(rule_id, form, weak, m, ln.index, ln.start, ln.end)
+            nxt = lines[ln.index + 1].text if ln.index + 1 < len(lines) else ""
+            found = _candidate(rule_id, form, weak, m, ln.index, ln.start, ln.end, nxt)
             if found is not None:
                 out.append(found)
                 break

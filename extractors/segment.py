@@ -160,7 +160,11 @@ def _is_own(c: Candidate, ctx: Context, known: Counter[str]) -> bool | None:
             if d != ctx.date:
                 return False
             verdict = True
-    if c.body is not None and c.form not in ("abbr_num", "abbr_num_sign"):
+    if c.body is not None and c.form in ("abbr_num", "abbr_num_sign"):
+        # "KVALT 27 §", "KHS 263 Title": the meeting's own body abbreviated, or a word we cannot tell.
+        if ctx.body is not None and bodies.abbreviates(c.body, ctx.body):
+            verdict = True
+    elif c.body is not None:
         same = _same_body(c.body, ctx.body, known)
         if same is False:
             return False
@@ -187,12 +191,31 @@ def _infer_meeting(ctx: Context, cands: list[Candidate], known: Counter[str]) ->
 # --------------------------------------------------------------------------- item starts
 
 
+def _chained(cands: list[Candidate]) -> set[int]:
+    """Lines of candidates in a run of the same form numbered one after another (at least three):
+    a weak form ("KHS 263 Title", "12 Title") is an item line where the document keeps to it."""
+    out: set[int] = set()
+    by_form: dict[str, list[Candidate]] = {}
+    for c in cands:
+        by_form.setdefault(c.form, []).append(c)
+    for same in by_form.values():
+        run = [same[0]] if same else []
+        for c in same[1:] + [None]:  # type: ignore[list-item]
+            if c is not None and c.section == run[-1].section + 1:
+                run.append(c)
+                continue
+            if len(run) >= 3:
+                out.update(x.line for x in run)
+            run = [c] if c is not None else []
+    return out
+
+
 def _score(c: Candidate, own: bool | None, ctx: Context, toc_numbers: set[int], lines: Lines,
-           content: bool) -> float:
+           content: bool, chained: bool) -> float:
     score = _FORM_SCORE.get(c.form, 1.0)
     if not content:
         score -= 1.5
-    confirmed = False
+    confirmed = chained or bool(own)
     if ctx.range is not None and ctx.range[0] <= c.section <= ctx.range[1]:
         score += 2.0
         confirmed = True
@@ -366,7 +389,9 @@ def segment(doc: Doc) -> Segmentation:
     own_of = {c.line: _is_own(c, ctx, known) for c in body_cands}
     toc_numbers = {c.section for c in toc}
     content = _has_content(lines, body_cands, heads)
-    eligible = [(c, _score(c, own_of[c.line], ctx, toc_numbers, lines, content[c.line])) for c in body_cands
+    chained = _chained(body_cands)
+    eligible = [(c, _score(c, own_of[c.line], ctx, toc_numbers, lines, content[c.line], c.line in chained))
+                for c in body_cands
                 if own_of[c.line] is not False and c.form != "history_row"
                 and not (c.dated and own_of[c.line] is None and ctx.date is not None)]
     eligible = [(c, s) for c, s in eligible if s > 0]
