@@ -102,6 +102,8 @@ def _title_ok(title: str, form: str, next_line: str = "") -> bool:
     first = title.lstrip("\"”«'(")[:1]
     if not first or not (first.isupper() or first.isdigit()):
         return False
+    if not any(ch.isalpha() for ch in title):
+        return False  # "§ 81 94": a range whose dash was lost, "§ 12 3.3.2025": a reference
     if form == "bare_upper":
         # A title in capitals: two words at least, or one word wrapped onto a next line in capitals.
         letters = [ch for ch in title if ch.isalpha()]

@@ -43,6 +43,7 @@ _FORM_SCORE = {"sign_num": 3.0, "num_sign": 3.0, "pykala": 3.0, "abbr_num_sign":
                "body_date_sign": 3.0, "body_date_num_sign": 3.0, "body_sign": 2.5, "bare_upper": 2.0,
                "abbr_num": 1.0, "bare_title": 0.5}
 _TOC_GAP_LINES = 2          # non-blank lines allowed between two contents entries (a wrapped title)
+_TOC_STEP = 50             # a contents list's numbers grow by at most this much from entry to entry
 _HEADER_WINDOW = 8          # lines above an item's § line searched for its header block
 
 
@@ -122,13 +123,13 @@ def _contents(lines: Lines, cands: list[Candidate]) -> set[int]:
         run.clear()
 
     for i, c in enumerate(cands):
-        if c.dated or c.form == "history_row":
+        if c.dated or c.form in ("history_row", "pykala"):
             close()
             continue
         if run:
             prev = cands[run[-1]]
             gap = [ln for ln in lines.lines[prev.line + 1:c.line] if not ln.blank]
-            if len(gap) > _TOC_GAP_LINES or c.section <= prev.section:
+            if len(gap) > _TOC_GAP_LINES or not prev.section < c.section <= prev.section + _TOC_STEP:
                 close()
         run.append(i)
     close()
@@ -224,8 +225,8 @@ def _score(c: Candidate, own: bool | None, ctx: Context, toc_numbers: set[int], 
         confirmed = True
     if own:
         score += 1.5
-    if c.weak and not confirmed:
-        return -1.0
+    if c.weak and not confirmed or c.form == "abbr_num" and not (own or chained):
+        return -1.0  # "VUODEN 2021 TULOVEROPROSENTTI" is no "KHS 263 Title"
     prev = lines.prev_content(c.line, max(0, c.line - 1))
     if prev is None:
         score += 0.5

@@ -73,13 +73,15 @@ def _continues(first: str, nxt: Line, after: Line | None, by_line: dict[int, Can
     s = nxt.stripped
     if not s or _stop_line(nxt, by_line, head_lines) or len(s) > _MAX_CONTINUATION:
         return False
-    if first.rstrip().endswith((".", ":", "!", "?")) or looks_like_person_line(s) and not s[:1].islower():
+    if first.rstrip().endswith((".", ":", "!", "?")):
         return False
     if s[:1].islower():
         return True
     letters = [ch for ch in first + s if ch.isalpha()]
     if letters and all(ch.isupper() for ch in letters):
-        return True
+        return True  # a title in capitals wrapped ("HALLINTOJOHTAJAN" / "VIRAN TÄYTTÄMINEN")
+    if looks_like_person_line(s):
+        return False
     gap_after = after is None or after.blank or _stop_line(after, by_line, head_lines)
     return gap_after and not s.endswith(".")
 
