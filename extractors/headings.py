@@ -164,8 +164,8 @@ def _accept(text: str, r: _Raw, style: Counter[str], label_indent: int | None) -
     if first.isupper() or first.isdigit() or first in "\"'”«•":
         if r.form == "glued" or len(rem) < 2:
             return True
-        upper = [ch for ch in rem if ch.isalpha()]
-        return not (len(upper) > 6 and all(ch.isupper() for ch in upper) and not text[r.start:r.end].isupper())
+        letters = [ch for ch in rem if ch.isalpha()]
+        return not (len(letters) > 1 and all(ch.isupper() for ch in letters))  # a line in capitals: a title
     if entry.get("person") and looks_like_person_line(rem):
         return r.form != "glued" or written_so
     return bool(entry.get("lower_ok")) and written_so

@@ -19,7 +19,7 @@ _CAP = re.compile(r"^[A-ZÅÄÖÜ][a-zåäöüéA-ZÅÄÖÜ'’]*(?:-[A-ZÅÄÖ�
 _CUT = re.compile(r",|;|\(|\s(?:puh|p|puhelin|tel|gsm)\b\.?|\s\S+@\S+|\s\S+\(a\)\S+|\s\S+\(at\)\S+|\s\d")
 _BULLET = re.compile(r"^[\s•\-–*·]+")
 _SPLIT_AND = re.compile(r"\s+(?:ja|sekä|och)\s+")
-_PERSONISH = re.compile(r"\b(?:puh|p|puhelin|tel)\b\.?|@|\(a\)|\(at\)")
+PERSONISH = re.compile(r"\b(?:puh|p|puhelin|tel)\b\.?|@|\(a\)|\(at\)")
 
 
 @dataclass(frozen=True)
@@ -36,15 +36,17 @@ def _word_res() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
                  ("people.title_suffix", "people.role_word", "people.not_a_name"))  # type: ignore[return-value]
 
 
-def _is_title(word: str) -> bool:
+def is_title(word: str) -> bool:
     title, role, _ = _word_res()
     w = word.rstrip(".:").lower()
     return bool(title.match(w) or role.match(w))
 
 
 def is_name_word(word: str) -> bool:
+    """A capitalised word that is no title or common noun; a word in capitals is a heading's, not a name's."""
     _, _, not_name = _word_res()
-    return bool(_CAP.match(word)) and not _is_title(word) and not not_name.match(word.lower())
+    return (bool(_CAP.match(word)) and any(ch.islower() for ch in word) and not is_title(word)
+            and not not_name.match(word.lower()))
 
 
 def names_in_line(line: str, offset: int = 0) -> list[Person]:
@@ -81,7 +83,7 @@ def looks_like_person_line(line: str) -> bool:
     s = _BULLET.sub("", line).strip()
     if not s or len(s.split()) > 14:
         return False
-    if _PERSONISH.search(s):
+    if PERSONISH.search(s):
         return True
     core = s.rstrip(":").strip()
     words = core.split()
@@ -89,7 +91,7 @@ def looks_like_person_line(line: str) -> bool:
         return False
     if names_in_line(core):
         return _CAP.match(words[-1].rstrip(",")) is not None
-    return len(words) <= 2 and (s.endswith(":") or all(_is_title(w) or not is_name_word(w) for w in words) and len(words) == 1)
+    return len(words) <= 2 and (s.endswith(":") or all(is_title(w) or not is_name_word(w) for w in words) and len(words) == 1)
 
 
 def role_of(line: str) -> str | None:

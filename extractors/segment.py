@@ -19,6 +19,7 @@ come first (extractors/context.py). Then:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from extractors.context import Context
 from extractors.headings import Heading
 from extractors.lines import Lines
 from extractors.nlp import doc_text
+from extractors.people import looks_like_person_line
 from extractors.titles import is_diary_line, item_title
 
 # Labels that frame a document rather than open the item's own text: an officer decision puts
@@ -102,10 +104,10 @@ class Segmentation:
 # --------------------------------------------------------------------------- contents lists
 
 
-def _contents(lines: Lines, cands: list[Candidate]) -> set[int]:
+def _contents(lines: Lines, cands: list[Candidate], head_lines: set[int]) -> set[int]:
     """Indexes (into cands) of contents-list entries.
 
-    A run of two or more candidates with at most a (wrapped) title line between each pair is
+    A run of two or more candidates with at most a (wrapped) title line and no heading between each pair is
     a contents list when its entries carry page numbers or its numbers come back later in the text.
     Lines naming a body and a date are a history table, never contents.
     """
@@ -115,7 +117,7 @@ def _contents(lines: Lines, cands: list[Candidate]) -> set[int]:
     def close() -> None:
         entries = [cands[i] for i in run]
         if len(run) >= 2:
-            later = {c.section for c in cands[run[-1] + 1:]}
+            later = {c.section for c in cands[run[-1] + 1:] if not c.dated}
             again = sum(1 for c in entries if c.section in later)
             paged = sum(1 for c in entries if c.page_ref is not None)
             if again >= max(1, len(entries) // 2) or paged >= len(entries) // 2 + 1:
@@ -129,10 +131,33 @@ def _contents(lines: Lines, cands: list[Candidate]) -> set[int]:
         if run:
             prev = cands[run[-1]]
             gap = [ln for ln in lines.lines[prev.line + 1:c.line] if not ln.blank]
-            if len(gap) > _TOC_GAP_LINES or not prev.section < c.section <= prev.section + _TOC_STEP:
+            if len(gap) > _TOC_GAP_LINES or not prev.section < c.section <= prev.section + _TOC_STEP or \
+                    any(ln.index in head_lines for ln in gap):
                 close()
         run.append(i)
     close()
+    return out
+
+
+_PAGE_AT_END = re.compile(r"[ \t.]+\d{1,4}[ \t]*$")
+
+
+def _toc_titles(lines: Lines, toc: list[Candidate]) -> dict[int, str]:
+    """Each contents entry's full title: its line's, or the line after a bare "§ N", joined with a
+    wrapped second line; page numbers at the end left out where the list prints them."""
+    out: dict[int, str] = {}
+    toc_lines = {c.line for c in toc}
+    for c in toc:
+        parts = [c.title] if c.title else []
+        k = c.line + 1
+        while k < len(lines) and k not in toc_lines and not lines[k].blank and len(parts) < 3:
+            parts.append(lines[k].stripped)
+            k += 1
+        if parts:
+            out[c.section] = " ".join(parts)
+    paged = sum(1 for t in out.values() if _PAGE_AT_END.search(t))
+    if out and paged * 3 >= len(out) * 2:
+        out = {k: _PAGE_AT_END.sub("", t) for k, t in out.items()}
     return out
 
 
@@ -366,6 +391,30 @@ def _handlings(item: Item, markers: list[Candidate], heads: list[Heading], lines
     item.handlings = found
 
 
+def _titles_not_headings(items: list[Item], heads: list[Heading], lines: Lines,
+                         stops: dict[int, Candidate]) -> list[Heading]:
+    """A title that begins with a label word ("Tiedoksi merkittävät asiat" under "§ 56") is the
+    item's title by its place: the line after a § line that prints no title."""
+    drop: set[int] = set()
+    by_start = {lines.at(h.start).index: h for h in heads}
+    for item in items:
+        c = item.marker
+        if c is None or c.title or not item.header:
+            continue
+        last = max(m.line for m in item.header)
+        nxt = lines.next_content(last)
+        h = by_start.get(nxt.index) if nxt is not None else None
+        if h is None or nxt.stripped.endswith("."):
+            continue
+        after = lines[nxt.index + 1] if nxt.index + 1 < len(lines) else None
+        wrapped = h.form == "own_line" and after is not None and after.stripped[:1].islower() and \
+            not after.stripped.endswith(".")  # "Tiedoksi" / "merkittävät asiat": a title wrapped
+        on_line = h.form in ("same_line", "glued") and h.remainder[:1].islower() and not looks_like_person_line(h.remainder)
+        if wrapped or on_line:
+            drop.add(h.start)
+    return [h for h in heads if h.start not in drop] if drop else heads
+
+
 def _closing(text: str, heads: list[Heading], after: int) -> int | None:
     """Where the closing pages begin after the last item: appeal instructions for the whole
     minutes, "Otteen oikeaksi todistaa" and the like."""
@@ -379,14 +428,15 @@ def segment(doc: Doc) -> Segmentation:
     text = doc_text(doc)
     lines = Lines(text)
     cands = candidates.find(lines)
-    toc_idx = _contents(lines, cands)
+    heads = headings_mod.find(doc)
+    toc_idx = _contents(lines, cands, {lines.at(h.start).index for h in heads})
     toc = [c for i, c in enumerate(cands) if i in toc_idx]
+    toc_titles = _toc_titles(lines, toc)
     body_cands = [c for i, c in enumerate(cands) if i not in toc_idx]
     first_real = next((c.line for c in body_cands if not c.weak), len(lines))
     ctx = context.read(lines, first_real)
     known = bodies.body_names(text)
     _infer_meeting(ctx, body_cands, known)
-    heads = headings_mod.find(doc)
     own_of = {c.line: _is_own(c, ctx, known) for c in body_cands}
     toc_numbers = {c.section for c in toc}
     content = _has_content(lines, body_cands, heads)
@@ -435,12 +485,17 @@ def segment(doc: Doc) -> Segmentation:
         closing = _closing(text, heads, max(decided, default=last.marker.end if last.marker else last.start))
         if closing is not None:
             last.end = closing
+    chosen = {m.line for members in starts for m in members}
+    # A title stops at the lines that open items or handlings; a "§ 166" that opens nothing may end
+    # a wrapped title ("Oikaisuvaatimus lautakunnan päätöksestä 26.11.2022" / "§ 166").
+    stops = {c.line: c for c in body_cands if c.line in chosen or c.dated or c.form in ("history_row", "pykala")}
+    heads = _titles_not_headings(items, heads, lines, stops)
     for item in items:
         header_lines = {c.line for c in item.header}
         markers = [c for c in body_cands if item.start <= c.start < item.end and c.line not in header_lines
                    and (c.dated or c.form == "history_row")]
         _handlings(item, markers, heads, lines, by_line, own_of)
-        item_title(item, lines, by_line, heads, toc)
+        item_title(item, lines, stops, heads, toc_titles)
     items = [it for it in items if it.handlings]
     front_end = items[0].start if items else 0
     return Segmentation(items, body_cands, heads, ctx, lines, front_end, toc, closing, own_of)

@@ -16,7 +16,7 @@ from extractors.candidates import Candidate, body_like
 from extractors.headings import Heading
 from extractors.lines import Line, Lines
 from extractors.nlp import make_doc
-from extractors.people import looks_like_person_line
+from extractors.people import PERSONISH, is_title, looks_like_person_line, names_in_line
 
 if TYPE_CHECKING:
     from extractors.segment import Item
@@ -30,7 +30,7 @@ _WORD = re.compile(r"\w+")
 # Navigation and viewer chrome of web pages and PDF exports: never a title.
 _CHROME = re.compile(r"\s\|\s|https?://|\bwww\.|\bEdellinen asia\b|\bSeuraava asia\b|\bLataa\b|\bTulosta\b",
                      re.IGNORECASE)
-_MAX_CONTINUATION = 80
+_MAX_CONTINUATION = 120
 SUBSTANTIVE_LABELS = frozenset({"proposal", "proposal_revised", "decision", "processing", "presenter", "preparer",
                                 "contact", "appeal"})
 _MAX_TITLE = 240
@@ -80,29 +80,35 @@ def _continues(first: str, nxt: Line, after: Line | None, by_line: dict[int, Can
     letters = [ch for ch in first + s if ch.isalpha()]
     if letters and all(ch.isupper() for ch in letters):
         return True  # a title in capitals wrapped ("HALLINTOJOHTAJAN" / "VIRAN TÄYTTÄMINEN")
-    if looks_like_person_line(s):
+    if _person(s):
         return False
     gap_after = after is None or after.blank or _stop_line(after, by_line, head_lines)
     return gap_after and not s.endswith(".")
 
 
-def _toc_lines(toc_title: str, lines: list[Line]) -> int:
-    """How many of `lines` (from the first) spell the contents list's title: 1 or 2."""
+def _toc_lines(toc_title: str, lines: list[Line]) -> int | None:
+    """How many of `lines` (from the first) spell the contents list's title: 1 or 2; None where
+    they do not spell it (the heuristics decide)."""
     want = _words(toc_title)
-    if len(lines) >= 2 and _words(lines[0].stripped + " " + lines[1].stripped) == want:
-        return 2
-    return 1
+    one = _words(lines[0].stripped)
+    if len(lines) >= 2:
+        two = one + _words(lines[1].stripped)
+        if two == want or len(two) > len(one) and want[:len(two)] == two and len(want) - len(two) <= 1:
+            return 2
+    if one == want or want[:len(one)] == one and len(want) - len(one) <= 1 and len(one) > 1:
+        return 1
+    return None
 
 
 def item_title(item: Item, lines: Lines, by_line: dict[int, Candidate], heads: list[Heading],
-               toc: list[Candidate]) -> None:
+               toc_titles: dict[int, str]) -> None:
     """Set `item.title` and its span."""
     head_lines = {lines.at(h.start).index for h in heads}
     c = item.marker
     if c is None:
         _front_title(item, lines, by_line, head_lines)
         return
-    toc_title = next((t.title for t in toc if t.section == c.section and t.title), None)
+    toc_title = toc_titles.get(c.section)
     start, span = -1, []
     titled = [m for m in item.header if m.line >= c.line and m.title] if item.header else ([c] if c.title else [])
     if titled:
@@ -123,11 +129,13 @@ def item_title(item: Item, lines: Lines, by_line: dict[int, Candidate], heads: l
     # continuation lines
     k = span[0].index
     follow = [ln for ln in lines.lines[k + 1:k + 3] if ln.start < item.end]
+    by_toc = None
     if toc_title is not None and follow and not follow[0].blank:
         first_text = lines.text[start:span[0].end]
-        if _toc_lines(toc_title, [Line(0, start, span[0].end, first_text), follow[0]]) == 2:
+        by_toc = _toc_lines(toc_title, [Line(0, start, span[0].end, first_text), follow[0]])
+        if by_toc == 2:
             span.append(follow[0])
-    elif follow and not follow[0].blank:
+    if by_toc is None and follow and not follow[0].blank:
         after = follow[1] if len(follow) > 1 else None
         if _continues(lines.text[start:span[0].end], follow[0], after, by_line, head_lines):
             span.append(follow[0])
@@ -146,8 +154,7 @@ def _title_line(lines: Lines, after: int, end: int, by_line: dict[int, Candidate
             return None
         if ln.blank or is_diary_line(ln.stripped) or ln.rule:
             continue
-        if _stop_line(ln, by_line, head_lines) or _CHROME.search(ln.stripped) or \
-                looks_like_person_line(ln.stripped) and not _plausible_title(ln):
+        if _stop_line(ln, by_line, head_lines) or _CHROME.search(ln.stripped) or _person(ln.stripped):
             return None
         return ln
     return None
@@ -165,14 +172,18 @@ def _title_above(item: Item, lines: Lines, by_line: dict[int, Candidate], head_l
         return
     s = above.stripped
     if (_stop_line(above, by_line, head_lines) or s.endswith((".", ":")) or _LETTERHEAD.search(s)
-            or looks_like_person_line(s) or body_like(s) or len(s) < 8):
+            or _person(s) or body_like(s) or len(s) < 8):
         return
     item.title, item.title_start, item.title_end = " ".join(s.split()), above.content_start, above.end
     item.start = above.start
 
 
-def _plausible_title(ln: Line) -> bool:
-    return len(ln.stripped) > 25 or any(ch.isdigit() for ch in ln.stripped)
+def _person(s: str) -> bool:
+    """A line naming a person (a preparer's or presenter's line), not a title: a phone, an e-mail, or a
+    name with a title or role ("kaavoitusarkkitehti Johanna Lahtinen", "Korhonen Tiina, johtaja")."""
+    if PERSONISH.search(s):
+        return True
+    return bool(names_in_line(s)) and looks_like_person_line(s) and any(is_title(w) for w in s.replace(",", " ").split())
 
 
 def _front_title(item: Item, lines: Lines, by_line: dict[int, Candidate], head_lines: set[int]) -> None:
@@ -204,7 +215,7 @@ def _front_title(item: Item, lines: Lines, by_line: dict[int, Candidate], head_l
                 break
             if ln.blank or is_diary_line(ln.stripped):
                 continue
-            if not _stop_line(ln, by_line, head_lines) and not looks_like_person_line(ln.stripped):
+            if not _stop_line(ln, by_line, head_lines) and not _person(ln.stripped):
                 found = (ln.content_start, ln.end)
             break
     if found is None:
