@@ -252,9 +252,15 @@ def _score(c: Candidate, own: bool | None, ctx: Context, toc_numbers: set[int], 
         score += 1.5
     if c.weak and not confirmed or c.form == "abbr_num" and not (own or chained):
         return -1.0  # "VUODEN 2021 TULOVEROPROSENTTI" is no "KHS 263 Title"
-    prev = lines.prev_content(c.line, max(0, c.line - 1))
-    if prev is None:
+    above = lines[c.line - 1] if c.line > 0 else None
+    if above is None or above.blank:
         score += 0.5
+    sentence = bool(c.title) and (c.title.endswith(".") and len(c.title.split()) > 4
+                                  or lines.text[c.section_end:c.section_end + 1] in ".,")
+    if sentence:
+        score -= 1.0  # "§ 166. Vaatimuksen mukaan päätös on …": a sentence, not a title
+        if above is not None and not above.blank and not above.stripped.endswith((".", ":", "!", "?", ")")):
+            score -= 3.0  # and the rest of the sentence above it: "… päätöksestä 26.11.2022" / "§ 166. …"
     return score
 
 
