@@ -67,18 +67,28 @@ def drop_text_chrome(text: str) -> str:
     counts = Counter(masked[b] for b in paged)
     chrome = {b for b in paged if counts[masked[b]] >= _MIN_REPEATS or
               all(_is_page_number(ln) and len(ln.split()) <= 3 for ln in lines[b[0]:b[1]])}
-    # Blocks beside chrome or a form feed that recur there too: a letterhead without the page number,
-    # a footer line printed above the page number's block.
-    boundary = Counter()
+    # Blocks beside chrome or a form feed that recur there as they are: a letterhead without the page
+    # number, a footer line above the page number's block. Content that merely looks alike (two
+    # handling lines "Kh 1.2.2024 § 5", "Kh 3.4.2024 § 9") differs in its digits, so it stays; a § line
+    # repeated over an item's second page is chrome after its first occurrence.
+    boundary: Counter[tuple[str, ...]] = Counter()
     beside: list[tuple[int, int]] = []
     for k, b in enumerate(blocks):
         if b in chrome or lines[b[0]] == "\f":
             continue
         near = [blocks[j] for j in (k - 1, k + 1) if 0 <= j < len(blocks)]
         if k == 0 or any(n in chrome or lines[n[0]] == "\f" for n in near):  # the text's start is a page's
-            boundary[masked[b]] += 1
+            boundary[tuple(lines[b[0]:b[1]])] += 1
             beside.append(b)
-    chrome |= {b for b in beside if boundary[masked[b]] >= _MIN_REPEATS}
+    seen: set[tuple[str, ...]] = set()
+    for b in beside:
+        exact = tuple(lines[b[0]:b[1]])
+        if boundary[exact] < _MIN_REPEATS:
+            continue
+        if any("§" in ln for ln in exact) and exact not in seen:
+            seen.add(exact)
+            continue
+        chrome.add(b)
     if not chrome:
         return text
     first_header = next((b for b in blocks if lines[b[0]] != "\f"), None)
