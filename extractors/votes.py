@@ -122,6 +122,52 @@ def _completeness(counts: dict[str, int | None]) -> int:
     return sum(v is not None for v in counts.values())
 
 
+_ROLE_OF = {"jaa": "yes", "ei": "no", "tyhjä": "blank", "poissa": "absent", "ja": "yes", "nej": "no",
+            "blanka": "blank", "frånvarande": "absent"}
+_ROLE_LINE = re.compile(r"^[ \t•*\-–]*(JAA|EI|TYHJÄ|POISSA|Jaa|Ei|Tyhjä|Poissa|Ja|Nej|Blanka|Frånvarande)"
+                        r"[ \t]*:[ \t]*([^\n]*)$", re.MULTILINE)
+_CONTINUES = re.compile(r"[ \t]*\n[ \t]*([^\n]+)")
+
+
+def _listed(text: str) -> list[tuple[str, str, int, int]]:
+    """(role, the names' text, start, end) of each named list: "Jaa: A, B, C," and the lines that
+    carry the list on ("D, E"), as far as they read as names."""
+    out = []
+    for m in _ROLE_LINE.finditer(text):
+        body, end = m.group(2).rstrip(), m.end()
+        while True:
+            nxt = _CONTINUES.match(text, end)
+            if nxt is None or _ROLE_LINE.match(text, nxt.start(1)) or text.count("\n", end, nxt.start(1)) > 1:
+                break
+            longer = body + " " + nxt.group(1).strip()
+            if not _names(longer.rstrip(",").removesuffix(" ja"), 0, "", "", None):
+                break  # the list has ended: "Puheenjohtaja totesi, että …"
+            body, end = longer, nxt.end()
+        out.append((_ROLE_OF[m.group(1).lower()], body.rstrip(", "), m.start(2), end))
+    return out
+
+
+def named_counts(span: Doc | Span | None) -> tuple[dict[str, int | None] | None, Mention | None]:
+    """Counts from named lists where no number is stated: a list counts its names; a side that is not
+    listed stays null (never inferred from attendance)."""
+    span = as_span(span)
+    if span is None or not span_text(span).strip():
+        return None, None
+    text, base = span_text(span), span.start_char
+    counts: dict[str, int | None] = dict.fromkeys(ROLES)
+    first, last = None, None
+    for role, body, start, end in _listed(text):
+        names = _names(body, 0, role, "votes.named_list", None)
+        if not names or counts[role] is not None:
+            continue
+        counts[role] = len(names)
+        first = start if first is None else first
+        last = end
+    if counts["yes"] is None and counts["no"] is None or first is None:
+        return None, None
+    return counts, Mention(KIND, text[first:last], json.dumps(counts), base + first, base + last, "votes.named_list")
+
+
 def votes_for(span: Doc | Span | None) -> tuple[dict[str, int | None] | None, Mention | None]:
     """The one count for a handling.
 
@@ -132,7 +178,7 @@ def votes_for(span: Doc | Span | None) -> tuple[dict[str, int | None] | None, Me
     """
     mentions = find(span)
     if not mentions:
-        return None, None
+        return named_counts(span)
     explicit = [m for m in mentions if is_explicit(m)] or mentions
     last = json.loads(explicit[-1].value)
     pair = (last["yes"], last["no"])
@@ -192,10 +238,8 @@ def named_votes(span: Doc | Span | None) -> list[tuple[str, str, Mention]]:
                 body = re.sub(r"^[ \t•*\-–]+", "", line.group(1))
                 lead = len(line.group(1)) - len(body)
                 out += _names(body.rstrip(), it.end + line.start(1) + lead, role, it.rule_id, count)
-    listed = _rx()["votes.named_list"]
-    role_of = {"jaa": "yes", "ei": "no", "tyhjä": "blank", "poissa": "absent"}
-    for m in re.finditer(listed.pattern, text, re.MULTILINE):
-        out += _names(m.group(2), base + m.start(2), role_of[m.group(1).lower()], "votes.named_list", None)
+    for role, body, start, _ in _listed(text):
+        out += _names(body, base + start, role, "votes.named_list", None)
     seen: set[tuple[str, int]] = set()
     unique = []
     for name, role, mention in out:

@@ -80,10 +80,12 @@ def drop_text_chrome(text: str) -> str:
         if k == 0 or any(n in chrome or lines[n[0]] == "\f" for n in near):  # the text's start is a page's
             boundary[tuple(lines[b[0]:b[1]])] += 1
             beside.append(b)
+    pages = max(sum(1 for ln in lines if ln == "\f") + 1, len([b for b in chrome]))
+    need = max(_MIN_REPEATS, (pages + 1) // 2)  # a letterhead or a footer is on most pages, content is not
     seen: set[tuple[str, ...]] = set()
     for b in beside:
         exact = tuple(lines[b[0]:b[1]])
-        if boundary[exact] < _MIN_REPEATS:
+        if boundary[exact] < need:
             continue
         if any("§" in ln for ln in exact) and exact not in seen:
             seen.add(exact)
