@@ -15,7 +15,7 @@ from typing import Any
 
 from spacy.tokens import Doc
 
-from extractors import appeals, bodies, dates, diary_ids
+from extractors import appeals, bodies, dates, diary_ids, headings
 from extractors.base import Mention, built_once
 from extractors.candidates import Candidate
 from extractors.columns import DECISION_FIELDS
@@ -63,8 +63,9 @@ def _closing_appeals(doc: Doc) -> dict[int, tuple[str, Mention | None]]:
 
 
 def extract(text: str) -> Extraction:
-    doc = make_doc(text)
-    seg = segment(doc)
+    heads = headings.find(text)
+    doc = make_doc(text, [h.remainder_start for h in heads if h.form == "glued"])
+    seg = segment(doc, heads)
     ctx = seg.context
     found_dates = dates.find(doc)  # once per document: the letterhead and the cover read from it
     meeting = meeting_context(text, seg, found_dates)

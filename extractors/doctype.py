@@ -56,8 +56,6 @@ def classify_doc_type(text: str, seg: Segmentation, officer: bool) -> tuple[str,
     if not decided and not proposed and not any(_decided(text, h) for h in handlings):
         return "other", "doctype.no_proposal_or_decision"
     if word == "agenda":
-        if decided and len(decided) * 2 > len(current):
-            return "minutes", "doctype.agenda_word_but_decided"
         return "agenda", "doctype.word_agenda"
     if not decided and proposed:
         return "agenda", "doctype.no_decisions"

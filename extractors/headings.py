@@ -49,7 +49,14 @@ class Heading:
 
 
 def _literal(pattern: str) -> str:
-    return r"[ \t]+".join(re.escape(w) for w in pattern.split())
+    """A label as written, or in capitals; its first letter in either case ("Päätös", "PÄÄTÖS"), but
+    not with a capital inside ("PäätösEhdotus" is "Päätös" glued to "Ehdotus")."""
+    words = pattern.split()
+    sep = r"[ \t]+"
+    first = f"[{words[0][0].upper()}{words[0][0].lower()}]" + re.escape(words[0][1:])
+    as_written = sep.join([first] + [re.escape(w) for w in words[1:]])
+    caps = sep.join(re.escape(w.upper()) for w in words)
+    return f"(?:{as_written}|{caps})"
 
 
 @built_once
@@ -65,7 +72,7 @@ def _table() -> tuple[re.Pattern[str], dict[str, dict]]:
         if e["kind"] == "regex":
             body = e["pattern"] if e.get("ignore_case", True) is False else f"(?i:{e['pattern']})"
         else:
-            body = f"(?i:{_literal(e['pattern'])})"
+            body = _literal(e["pattern"])
         alternatives.append(f"(?P<{name}>{body})")
     rx = re.compile(r"(?m)^(?P<lead>[ \t]*(?:#{1,4}[ \t]*|[•·\-–*][ \t]+)?)(?:" + "|".join(alternatives) + ")")
     return rx, groups
@@ -168,12 +175,13 @@ def _accept(text: str, r: _Raw, style: Counter[str], label_indent: int | None) -
         return not (len(letters) > 1 and all(ch.isupper() for ch in letters))  # a line in capitals: a title
     if entry.get("person") and looks_like_person_line(rem):
         return r.form != "glued" or written_so
-    return bool(entry.get("lower_ok")) and written_so
+    sentence = rem.rstrip().endswith(".") and len(rem.split()) > 3  # "Esittelijä peruutti esityksensä. …"
+    return bool(entry.get("lower_ok")) and written_so and not sentence
 
 
-def find(doc: Doc) -> list[Heading]:
-    """Every heading in the document, in text order."""
-    text = doc_text(doc)
+def find(source: Doc | str) -> list[Heading]:
+    """Every heading in the document (a Doc or its text), in text order."""
+    text = source if isinstance(source, str) else doc_text(source)
     raws = _raw(text)
     style = _style(text, raws)
     columns = Counter(r.indent for r in raws if r.form == "column" and not r.entry.get("ambiguous"))

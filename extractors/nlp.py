@@ -5,6 +5,8 @@ extractor is a rule-based matcher over the blank tokenizer. Matchers are built o
 """
 from __future__ import annotations
 
+from bisect import bisect_right
+from collections.abc import Iterable
 from functools import cache
 
 import spacy
@@ -47,13 +49,33 @@ def _warm_cache(nlp: Language, text: str) -> None:
     _WARMED.update(new)
 
 
-def make_doc(text: str) -> Doc:
-    """Tokenize only: the extractors' matchers run on the tokens. The text is kept for `doc_text`."""
+def make_doc(text: str, splits: Iterable[int] = ()) -> Doc:
+    """Tokenize only: the extractors' matchers run on the tokens. The text is kept for `doc_text`.
+
+    `splits` are offsets where a token must end although no space is there: a heading glued to
+    its text ("PäätösMerkittiin tiedoksi.") is two words to every matcher. The text stays as it is.
+    """
     nlp = get_nlp()
     _warm_cache(nlp, text)
     doc = nlp.make_doc(text)
+    cuts = sorted(set(splits))
+    if cuts:
+        _split_at(doc, cuts)
     doc.user_data[_TEXT] = text
     return doc
+
+
+def _split_at(doc: Doc, cuts: list[int]) -> None:
+    starts = doc.to_array(IDX).tolist()
+    with doc.retokenize() as retokenizer:
+        for cut in cuts:
+            i = bisect_right(starts, cut) - 1
+            if i < 0:
+                continue
+            token = doc[i]
+            inside = cut - token.idx
+            if 0 < inside < len(token.text):
+                retokenizer.split(token, [token.text[:inside], token.text[inside:]], heads=[(token, 1), (token, 1)])
 
 
 def span_text(span: Span) -> str:

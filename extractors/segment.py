@@ -430,11 +430,12 @@ def _closing(text: str, heads: list[Heading], after: int) -> int | None:
     return None
 
 
-def segment(doc: Doc) -> Segmentation:
+def segment(doc: Doc, heads: list[Heading] | None = None) -> Segmentation:
+    """Items, handlings and sections; `heads` are the document's headings where already found."""
     text = doc_text(doc)
     lines = Lines(text)
     cands = candidates.find(lines)
-    heads = headings_mod.find(doc)
+    heads = headings_mod.find(text) if heads is None else heads
     toc_idx = _contents(lines, cands, {lines.at(h.start).index for h in heads})
     toc = [c for i, c in enumerate(cands) if i in toc_idx]
     toc_titles = _toc_titles(lines, toc)

@@ -81,7 +81,7 @@ def drop_text_chrome(text: str) -> str:
             boundary[tuple(lines[b[0]:b[1]])] += 1
             beside.append(b)
     pages = max(sum(1 for ln in lines if ln == "\f") + 1, len([b for b in chrome]))
-    need = max(_MIN_REPEATS, (pages + 1) // 2)  # a letterhead or a footer is on most pages, content is not
+    need = max(_MIN_REPEATS, pages - 1)  # a letterhead or a footer is on (nearly) every page, content is not
     seen: set[tuple[str, ...]] = set()
     for b in beside:
         exact = tuple(lines[b[0]:b[1]])
