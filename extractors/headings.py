@@ -175,7 +175,8 @@ def _accept(text: str, r: _Raw, style: Counter[str], label_indent: int | None) -
         return not (len(letters) > 1 and all(ch.isupper() for ch in letters))  # a line in capitals: a title
     if entry.get("person") and looks_like_person_line(rem):
         return r.form != "glued" or written_so
-    sentence = rem.rstrip().endswith(".") and len(rem.split()) > 3  # "Esittelijä peruutti esityksensä. …"
+    # Running text, not a label's: "Esittelijä peruutti esityksensä. …", "Esittelijä muutti ehdotustaan seuraavasti:"
+    sentence = rem.rstrip().endswith((".", ":", "!", "?")) and len(rem.split()) >= 3 or ", että" in rem
     return bool(entry.get("lower_ok")) and written_so and not sentence
 
 

@@ -49,7 +49,8 @@ KIND = "outcome_phrase"
 _DECISION_CLASSES = ("REMOVED", "TABLED", "RETURNED", "REJECTED", "ELECTION")
 # A motion: "ehdotti ... että <cue>" within one sentence before the cue.
 _MOTION = re.compile(r"\b(?:ehdotti|ehdottivat|esitti|esittivät|vaati|vaativat|teki\s+\S*ehdotuksen|"
-                     r"ehdotuksen|ehdotus|kannattamana)\b[^.!?]*\b(?:että|jotta)\b[^.!?]*$", re.IGNORECASE)
+                     r"ehdotuksen|ehdotus|kannattamana|muutoksella|lisäyksellä|täydennyksellä|muutoksin|lisäyksin)\b"
+                     r"[^.!?]*\b(?:että|jotta)\b[^.!?]*$", re.IGNORECASE)
 _SENTENCE_START = re.compile(r"[.!?]\s+|\n\s*\n")
 
 
@@ -61,6 +62,17 @@ def _matcher() -> Matcher:
 @built_once
 def _not_after() -> dict[str, re.Pattern[str]]:
     return {pid: re.compile(e["not_after"]) for pid, e in by_id(NAME).items() if e.get("not_after")}
+
+
+@built_once
+def _not_with() -> dict[str, re.Pattern[str]]:
+    return {pid: re.compile(e["not_with"], re.IGNORECASE) for pid, e in by_id(NAME).items() if e.get("not_with")}
+
+
+def _rest_of_sentence(cue: Span) -> str:
+    after = cue.doc[cue.end:min(len(cue.doc), cue.end + 40)].text
+    stop = re.search(r"[.!?](?:\s|$)", after)
+    return after[:stop.start()] if stop else after
 
 
 def _in_motion(cue: Span) -> bool:
@@ -90,6 +102,9 @@ def _block_cues(span: Span) -> list[Mention]:
         if guard and m.start > 0 and guard.match(m.doc[m.start - 1].lower_):
             continue
         if entries[rid]["value"] in _DECISION_CLASSES and _in_motion(m):
+            continue
+        unless = _not_with().get(rid)
+        if unless is not None and unless.search(_rest_of_sentence(m)):
             continue
         mention = Mention(KIND, m.text, entries[rid]["value"], m.start_char, m.end_char, rid)
         key = (rid, m.end_char)
