@@ -47,6 +47,7 @@ class SiteServer:
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        self.posts: list[tuple[str, bytes]] = []
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self.httpd.daemon_threads = True
@@ -109,6 +110,12 @@ def _handler(site: SiteServer) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 return None
             return self._send(200, route.body, route.content_type, route.etag)
+
+        def do_POST(self) -> None:  # noqa: N802 - a webhook: the body is kept in `site.posts`
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            with site.lock:
+                site.posts.append((unquote(self.path), body))
+            self._send(204 if self.path != "/hook-broken" else 500, b"", "text/plain")
 
         def _send(self, status: int, body: bytes, content_type: str, etag: str | None = None) -> None:
             self.send_response(status)

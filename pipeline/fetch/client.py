@@ -36,6 +36,7 @@ class FetchFailed(Exception):
         super().__init__(reason)
         self.reason, self.status, self.attempts, self.final_url = reason, status, attempts, final_url
         self.logged = False  # already a fetches row
+        self.received: int | None = None  # bytes read before it was given up (the size limit)
 
 
 @dataclass
@@ -222,7 +223,7 @@ class PoliteClient:
             for chunk in response.iter_bytes(CHUNK):
                 size += len(chunk)
                 if size > limit:
-                    raise FetchFailed(_too_large(size, self.manners.max_mb, "sent more than"), 200, final_url=final)
+                    raise _over(size, self.manners.max_mb, final)
                 chunks.append(chunk)
                 digest.update(chunk)
             answer.body = b"".join(chunks)
@@ -234,8 +235,7 @@ class PoliteClient:
                     for chunk in response.iter_bytes(CHUNK):
                         size += len(chunk)
                         if size > limit:
-                            raise FetchFailed(_too_large(size, self.manners.max_mb, "sent more than"), 200,
-                                              final_url=final)
+                            raise _over(size, self.manners.max_mb, final)
                         sink.write(chunk)
                         digest.update(chunk)
             except BaseException:
@@ -261,6 +261,12 @@ def _status_reason(status: int) -> str:
     if status == 429:
         return "too many requests (429): lower rate in [fetch] of the sources file; it is tried again next run"
     return f"the server answered {status}; it is asked for again next run"
+
+
+def _over(size: int, max_mb: float, final: str) -> FetchFailed:
+    failure = FetchFailed(_too_large(size, max_mb, "sent more than"), 200, final_url=final)
+    failure.received = size
+    return failure
 
 
 def _too_large(size: int, max_mb: float, how: str) -> str:

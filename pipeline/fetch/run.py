@@ -103,6 +103,8 @@ class _Log:
         if failure is not None:
             row.update(status=failure.status, attempts=failure.attempts, reason=failure.reason,
                        final_url=failure.final_url if failure.final_url != url else None)
+            if failure.received is not None:
+                row["bytes"] = failure.received
         row.update(values)
         with self._lock:
             row["fetch_id"] = f"{self.run_id}:{len(self.rows):05d}"
