@@ -34,7 +34,9 @@ from pipeline import parts
 from pipeline.parts import EMPTY, STAGING, TMP_PREFIX, KeyIndex, Step, part_files, part_name
 from pipeline.schema import TABLES, Table
 
-WRITE_ORDER = ("pages", "failures", "mentions", "votes", "meetings", "decisions", "documents")
+# `fetches` (a log `minutes fetch` appends to, `Store.append`) is listed so that every output reads it (empty
+# after a plain ingest); no document's rows are ever in it, so an ingest commit never changes it.
+WRITE_ORDER = ("fetches", "pages", "failures", "mentions", "votes", "meetings", "decisions", "documents")
 LOCK_NAME = ".lock"
 # Stored pages are read back one document at a time: small row groups let a lookup by doc_id
 # skip the rest of the part through the row-group statistics.

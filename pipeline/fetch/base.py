@@ -15,6 +15,7 @@ from datetime import date
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urljoin, urlsplit
 
+from pipeline.fetch.client import FetchFailed
 from pipeline.fetch.sourcefile import Source
 
 _DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})\b")
@@ -67,6 +68,16 @@ class Connector(ABC):
     @abstractmethod
     def documents(self, meeting: Meeting) -> list[DocumentRef]:
         """The documents of a meeting to download (minutes, else item pages)."""
+
+    def body_pages(self, bodies: dict[str, str]) -> Iterator[tuple[str, str, bytes]]:
+        """(name, url, page) of each followed body's meeting list, {name: url} given; a body whose
+        list cannot be read is skipped (its failure is already a row)."""
+        for name, url in bodies.items():
+            if self.source.follows(name):
+                try:
+                    yield name, url, self.read(url, body=name)
+                except FetchFailed:
+                    continue
 
     def recent(self, meeting_date: date | None) -> bool:
         return meeting_date is None or meeting_date >= self.source.since

@@ -12,12 +12,14 @@ Failures are returned as `FetchFailed` with a reason a person can act on, never 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 
@@ -215,33 +217,34 @@ class PoliteClient:
         declared = response.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
             raise FetchFailed(_too_large(int(declared), self.manners.max_mb, "says its size is"), 200, final_url=final)
-        digest, size = hashlib.sha256(), 0
         answer = Answer(url, final, 200, response.headers.get("content-type"), response.headers.get("etag"),
                         response.headers.get("last-modified"))
         if into is None:
-            chunks = []
-            for chunk in response.iter_bytes(CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise _over(size, self.manners.max_mb, final)
-                chunks.append(chunk)
-                digest.update(chunk)
-            answer.body = b"".join(chunks)
-        else:
-            into.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=into)
-            try:
-                with os.fdopen(fd, "wb") as sink:
-                    for chunk in response.iter_bytes(CHUNK):
-                        size += len(chunk)
-                        if size > limit:
-                            raise _over(size, self.manners.max_mb, final)
-                        sink.write(chunk)
-                        digest.update(chunk)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-            answer.file = Path(tmp)
+            memory = io.BytesIO()
+            answer.size, answer.sha256 = self._copy(response, memory, limit, final)
+            answer.body = memory.getvalue()
+            return answer
+        into.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=into)
+        try:
+            with os.fdopen(fd, "wb") as sink:
+                answer.size, answer.sha256 = self._copy(response, sink, limit, final)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        answer.file = Path(tmp)
+        return answer
+
+    def _copy(self, response: httpx.Response, sink: BinaryIO, limit: int, final: str) -> tuple[int, str]:
+        """The body into `sink`, stopping past `limit` bytes; its size and SHA-256."""
+        digest, size = hashlib.sha256(), 0
+        for chunk in response.iter_bytes(CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise _over(size, self.manners.max_mb, final)
+            sink.write(chunk)
+            digest.update(chunk)
+        return size, digest.hexdigest()
         answer.size, answer.sha256 = size, digest.hexdigest()
         return answer
 

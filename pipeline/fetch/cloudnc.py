@@ -17,7 +17,6 @@ from datetime import date
 from urllib.parse import unquote, urlsplit
 
 from pipeline.fetch.base import Connector, DocumentRef, Meeting, links
-from pipeline.fetch.client import FetchFailed
 
 _MEETING = re.compile(r"^Kokous_(\d{2})(\d{2})(\d{4})$", re.IGNORECASE)
 _MINUTES = re.compile(r"p(?:ö|o)yt(?:ä|a)kirja|protokoll", re.IGNORECASE)
@@ -40,13 +39,7 @@ class CloudNC(Connector):
             if (len(parts) == depth + 1 and link.href.startswith(base + "/") and link.text
                     and not _MEETING.match(parts[-1]) and parts[-1] not in bodies):
                 bodies[parts[-1]] = (link.text, link.href)
-        for name, url in bodies.values():
-            if not self.source.follows(name):
-                continue
-            try:
-                page = self.read(url, body=name)
-            except FetchFailed:
-                continue
+        for name, url, page in self.body_pages(dict(bodies.values())):
             seen: set[str] = set()
             for link in links(page, url):
                 found = _MEETING.match(_segments(link.href)[-1]) if _segments(link.href) else None

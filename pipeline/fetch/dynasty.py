@@ -16,7 +16,6 @@ import re
 from collections.abc import Iterator
 
 from pipeline.fetch.base import Connector, DocumentRef, Meeting, finnish_date, links, query
-from pipeline.fetch.client import FetchFailed
 
 _MINUTES_PDF = re.compile(r"/kokous/([0-9]+)\.pdf$", re.IGNORECASE)
 
@@ -34,14 +33,7 @@ class Dynasty(Connector):
             body_id = query(link.href, "id")
             if query(link.href, "page") == "meetings" and body_id and link.text and body_id not in bodies:
                 bodies[body_id] = link.text
-        for body_id, name in bodies.items():
-            if not self.source.follows(name):
-                continue
-            url = self._page("meetings", body_id)
-            try:
-                page = self.read(url, body=name)
-            except FetchFailed:
-                continue
+        for name, url, page in self.body_pages({name: self._page("meetings", i) for i, name in bodies.items()}):
             seen: set[str] = set()
             for link in links(page, url):
                 meeting_id = query(link.href, "id")
