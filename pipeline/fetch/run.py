@@ -84,7 +84,7 @@ class _Log:
 
     def __init__(self, run_id: str) -> None:
         self.run_id, self.rows, self.summary = run_id, [], FetchSummary()
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
 
     def add(self, source: Source, kind: str, url: str, outcome: str, meeting: Meeting | None = None,
             body: str | None = None, answer: Answer | None = None, failure: FetchFailed | None = None,
@@ -106,7 +106,7 @@ class _Log:
             if failure.received is not None:
                 row["bytes"] = failure.received
         row.update(values)
-        with self._lock:
+        with self.lock:
             row["fetch_id"] = f"{self.run_id}:{len(self.rows):05d}"
             self.rows.append(row)
             s = self.summary
@@ -166,7 +166,7 @@ class _Fetcher:
         meeting: Meeting | None = None
         try:
             for meeting in connector.meetings():
-                with self.log._lock:
+                with self.log.lock:
                     self.log.summary.meetings += 1
                 try:
                     found += [(source, doc) for doc in connector.documents(meeting)]
@@ -190,7 +190,7 @@ class _Fetcher:
             prior = None
         summary = self.log.summary
         if existing is not None and doc.meeting.date is not None and doc.meeting.date < self.recheck_before:
-            with self.log._lock:
+            with self.log.lock:
                 summary.kept += 1
             return
         try:
@@ -232,7 +232,7 @@ class _Fetcher:
         self._count(outcome)
         row = self.log.add(source, "document", doc.url, outcome, doc.meeting, answer=answer, path=rel)
         if outcome != "unchanged":
-            with self.log._lock:
+            with self.log.lock:
                 self.log.summary.fetched.append(row)
 
     def _sha(self, path: Path) -> str | None:
@@ -243,7 +243,7 @@ class _Fetcher:
         return digest.hexdigest()
 
     def _count(self, outcome: str) -> None:
-        with self.log._lock:
+        with self.log.lock:
             summary = self.log.summary
             setattr(summary, outcome, getattr(summary, outcome) + 1)
 
