@@ -7,7 +7,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: run test install system-deps eval docs bench clean
+.PHONY: run test install system-deps eval docs bench clean demo-fetch
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ run: $(STAMP) system-deps
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q
+
+# `minutes fetch --ingest` twice against test sites on 127.0.0.1: listing pages -> decisions -> feeds
+demo-fetch: $(STAMP)
+	$(BIN)/python -m tests.fetch_demo
 
 eval: $(STAMP)
 	$(BIN)/minutes ingest ../shared/corpus/dev --out .eval-out

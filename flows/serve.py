@@ -1,4 +1,5 @@
-"""`minutes serve`: ingestion on a schedule, as a Prefect deployment served by this process.
+"""`minutes serve`: ingestion (or, with --sources, fetch → ingest → feeds) on a schedule, as a Prefect
+deployment served by this process.
 
 Scheduled runs need a real Prefect server (on the temporary one a process starts for itself,
 a deployment is registered but never scheduled), so `serve` checks for one first and says how
@@ -18,6 +19,7 @@ from prefect.schedules import Cron, Schedule
 from prefect.settings import PREFECT_API_URL
 from prefect.types.entrypoint import EntrypointType
 
+from flows.fetch import fetch_flow
 from flows.ingest import ingest_flow
 from pipeline.read import DEFAULT_ENGINE
 
@@ -67,5 +69,22 @@ def serve(src: Path, out: Path, cron: str, *, name: str = DEFAULT_NAME, timezone
         parameters=parameters,
         description=f"minutes ingest {parameters['src']} -> {parameters['out']} on '{cron}' ({timezone})",
         # a module path, so the runs find the flow whatever the working directory
+        entrypoint_type=EntrypointType.MODULE_PATH,
+    )
+
+
+def serve_fetch(sources: Path, raw: Path, out: Path, cron: str, *, name: str = DEFAULT_NAME, timezone: str = "UTC",
+                engine: str = DEFAULT_ENGINE, workers: int = 1) -> None:
+    """Register `minutes-fetch/<name>` (fetch → ingest → feeds) with the cron schedule; run it until stopped."""
+    when = schedule(cron, timezone)
+    check_server()
+    parameters = {"sources": str(Path(sources).resolve()), "raw": str(Path(raw).resolve()),
+                  "out": str(Path(out).resolve()), "engine": engine, "workers": workers}
+    fetch_flow.serve(
+        name=name,
+        schedules=[when],
+        parameters=parameters,
+        description=f"minutes fetch {parameters['sources']} -> {parameters['raw']} -> {parameters['out']} "
+                    f"on '{cron}' ({timezone})",
         entrypoint_type=EntrypointType.MODULE_PATH,
     )

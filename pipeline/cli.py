@@ -137,15 +137,27 @@ def _reprocess(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    """Serve a scheduled ingest deployment until stopped (Ctrl-C)."""
-    if not args.src.exists():
+    """Serve a scheduled ingest (or, with --sources, fetch → ingest) deployment until stopped (Ctrl-C)."""
+    if args.sources is not None:
+        from pipeline.fetch.cli import load_sources
+
+        if load_sources(args.sources) is None:
+            return 2
+    elif args.src is None:
+        print("minutes: give SRC, the folder to ingest, or --sources FILE to fetch and ingest", file=sys.stderr)
+        return 2
+    elif not args.src.exists():
         print(f"minutes: input {args.src} does not exist; give a folder of .pdf/.txt minutes", file=sys.stderr)
         return 2
-    from flows.serve import ServeError, serve
+    from flows.serve import ServeError, serve, serve_fetch
 
     try:
-        serve(args.src, args.out, args.cron, name=args.name, timezone=args.timezone, engine=args.engine,
-              workers=args.workers, prune=args.prune)
+        if args.sources is not None:
+            serve_fetch(args.sources, args.raw, args.out, args.cron, name=args.name, timezone=args.timezone,
+                        engine=args.engine, workers=args.workers)
+        else:
+            serve(args.src, args.out, args.cron, name=args.name, timezone=args.timezone, engine=args.engine,
+                  workers=args.workers, prune=args.prune)
     except ServeError as exc:
         print(f"minutes: {exc}", file=sys.stderr)
         return 2
@@ -201,15 +213,21 @@ def build_parser() -> argparse.ArgumentParser:
     repro.set_defaults(func=_reprocess)
 
     srv = sub.add_parser("serve", help="run ingest on a cron schedule through a Prefect server (blocks)")
-    srv.add_argument("src", type=Path, help="file or folder to ingest on every run")
+    srv.add_argument("src", type=Path, nargs="?", help="file or folder to ingest on every run")
+    srv.add_argument("--sources", type=Path, help="fetch what this sources file lists into --raw, then ingest it")
+    srv.add_argument("--raw", type=Path, default=DEFAULT_SRC, help="with --sources: where documents go (default data/raw)")
     srv.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default data/processed)")
     srv.add_argument("--cron", required=True, help='when to run, e.g. "0 3 * * *" (03:00 every day)')
     srv.add_argument("--timezone", default="UTC", help="time zone of the cron expression (default UTC)")
-    srv.add_argument("--name", default="scheduled", help="deployment name: minutes-ingest/NAME (default scheduled)")
+    srv.add_argument("--name", default="scheduled", help="deployment name: minutes-ingest/NAME, or minutes-fetch/NAME with --sources (default scheduled)")
     srv.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE, help="PDF reader")
     srv.add_argument("--workers", type=int, default=1, help="documents processed in parallel processes")
     srv.add_argument("--prune", action="store_true", help="delete the rows of files no longer under SRC")
     srv.set_defaults(func=_serve)
+
+    from pipeline.fetch.cli import add_commands  # `fetch`, `sources check`
+
+    add_commands(sub, DEFAULT_SRC, DEFAULT_OUT)
     return parser
 
 

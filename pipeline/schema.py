@@ -232,7 +232,39 @@ PAGES = Table(
     ("doc_id", "page"),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (DOCUMENTS, DECISIONS, MEETINGS, VOTES, MENTIONS, FAILURES, PAGES)}
+FETCHES = Table(
+    "fetches",
+    "One row per request `minutes fetch` made (listing page, document, robots.txt), kept as a log: a "
+    "run appends its rows and never replaces earlier ones, so every download and every failure stays on record.",
+    (
+        _c("fetch_id", STR, "run_id + ':' + the request's number in the run: key of the row.", False),
+        _c("run_id", STR, "When the fetch run started (UTC, ISO 8601): the rows of one run share it.", False),
+        _c("organization", STR, "The sources entry's organisation (kunta, kaupunki, hyvinvointialue)."),
+        _c("system", STR, "Publishing system: dynasty, cloudnc, tweb or ahjo."),
+        _c("body", STR, "The body (toimielin) the request was for, where known."),
+        _c("meeting_id", STR, "The publishing system's id of the meeting, where known."),
+        _c("meeting_date", DATE, "Date of that meeting, where the listing gave it."),
+        _c("kind", STR, "What was asked for: listing (a page or API answer naming meetings or documents) or document.", False),
+        _c("url", STR, "The URL requested (after redirects: `final_url`).", False),
+        _c("final_url", STR, "The URL that answered, when redirects were followed."),
+        _c("fetched_at", TIME, "When the request finished (UTC).", False),
+        _c("status", INT, "HTTP status of the last answer; null when none came (timeout, refused by robots.txt)."),
+        _c("outcome", STR, "new, changed, unchanged (304, or the same bytes), listed (a listing read) or failed.", False),
+        _c("attempts", INT, "Requests made for it: more than 1 after retries (timeouts and 5xx only)."),
+        _c("bytes", BIG, "Bytes received."),
+        _c("sha256", STR, "SHA-256 of the bytes received (hex); for a document the doc_id `minutes ingest` gives the file."),
+        _c("path", STR, "The file written or kept, relative to the raw folder (`<organisation>/<body>/<name>`)."),
+        _c("content_type", STR, "Content-Type the server sent."),
+        _c("etag", STR, "ETag the server sent: the next run asks with If-None-Match."),
+        _c("last_modified", STR, "Last-Modified the server sent: the next run asks with If-Modified-Since."),
+        _c("seconds", FLOAT, "Wall time of the request, retries and waits for the rate limit included."),
+        _prose("reason", "Why the fetch failed, and what to do about it; null when it did not."),
+    ),
+    ("fetched_at", "fetch_id"),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (DOCUMENTS, DECISIONS, MEETINGS, VOTES, MENTIONS, FAILURES, PAGES,
+                                                  FETCHES)}
 
 
 def table(name: str) -> Table:

@@ -34,7 +34,9 @@ from pipeline import parts
 from pipeline.parts import EMPTY, STAGING, TMP_PREFIX, KeyIndex, Step, part_files, part_name
 from pipeline.schema import TABLES, Table
 
-WRITE_ORDER = ("pages", "failures", "mentions", "votes", "meetings", "decisions", "documents")
+# `fetches` (a log `minutes fetch` appends to, `Store.append`) is listed so that every output reads it (empty
+# after a plain ingest); no document's rows are ever in it, so an ingest commit never changes it.
+WRITE_ORDER = ("fetches", "pages", "failures", "mentions", "votes", "meetings", "decisions", "documents")
 LOCK_NAME = ".lock"
 # Stored pages are read back one document at a time: small row groups let a lookup by doc_id
 # skip the rest of the part through the row-group statistics.
@@ -124,7 +126,7 @@ def _write_part(table: Table, rows: pa.Table, staging: Path) -> Path:
 
 
 def _row_key(table: Table) -> str:
-    return "doc_id" if table.name != "failures" else "source_path"
+    return {"failures": "source_path", "fetches": "fetch_id"}.get(table.name, "doc_id")
 
 
 class Store:
@@ -150,6 +152,12 @@ class Store:
         batch = Batch(self, early=False)
         batch.add(rows)
         batch.commit(replaced)
+
+    def append(self, name: str, rows: list[dict[str, Any]]) -> None:
+        """Add rows to a log table (`fetches`), replacing none: small parts fold as in any commit."""
+        batch = Batch(self, early=False)
+        batch.pending[name] = [to_arrow(TABLES[name], rows)] if rows else []
+        batch.commit({}, tables=(name,))
 
     def remove(self, doc_ids: set[str], source_paths: set[str] = frozenset()) -> None:
         """Delete documents from every table, their pages included, and failures at the paths."""
@@ -349,8 +357,9 @@ class Batch:
                 continue
         return self._staging
 
-    def commit(self, replaced: Mapping[str, set[str]]) -> None:
-        """Write the rows added, dropping earlier rows whose key is in `replaced` (see `Store.replace`)."""
+    def commit(self, replaced: Mapping[str, set[str]], tables: tuple[str, ...] = WRITE_ORDER) -> None:
+        """Write the rows added, dropping earlier rows whose key is in `replaced` (see `Store.replace`);
+        `tables`: the tables the commit may touch (a log table is committed alone, `Store.append`)."""
         store = self.store
         if parts.recover(store.out):  # an earlier try stopped among its renames: finished now, and
             self._discard_staged()  # what this batch wrote early (now in place) is dropped and written again
@@ -361,7 +370,7 @@ class Batch:
         commit = parts.next_commit(store.out)
         steps: list[Step] = []
         try:
-            for name in WRITE_ORDER:
+            for name in tables:
                 table = TABLES[name]
                 drop = paths if _row_key(table) == "source_path" else page_ids if name == "pages" else doc_ids
                 steps += store._table_steps(table, drop, self.pending.get(name, []), self.staged.get(name, []),
@@ -375,7 +384,7 @@ class Batch:
             if not parts.recover(store.out):  # the journal was not in place: nothing has changed
                 self._discard_staged()
                 raise
-        for name in WRITE_ORDER:
+        for name in tables:
             store._ensure_readable(TABLES[name])
         self.pending.clear()
         self.written.clear()

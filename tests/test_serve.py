@@ -33,18 +33,19 @@ def _serve(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
                                 stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def _deployment(server: Server, name: str, serving: subprocess.Popen, log: Path, timeout: float = 60) -> dict:
+def _deployment(server: Server, name: str, serving: subprocess.Popen, log: Path, timeout: float = 60,
+                flow: str = "minutes-ingest") -> dict:
     """The deployment once `minutes serve` registered it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert serving.poll() is None, f"minutes serve exited with {serving.returncode}:\n{log.read_text()[-3000:]}"
         try:
-            return server.request("GET", f"/deployments/name/minutes-ingest/{name}")
+            return server.request("GET", f"/deployments/name/{flow}/{name}")
         except httpx.HTTPStatusError as exc:
             if exc.response.status_code != 404:
                 raise
         time.sleep(0.5)
-    raise AssertionError(f"no deployment minutes-ingest/{name} after {timeout} s:\n{log.read_text()[-3000:]}")
+    raise AssertionError(f"no deployment {flow}/{name} after {timeout} s:\n{log.read_text()[-3000:]}")
 
 
 @pytest.mark.slow
