@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import re
 
-from extractors import headings, people
+from extractors import headings, people, prose
 from extractors.base import Mention, by_id
 from extractors.segment import FRAME_LABELS, Handling, Item, Section
 
 _PROPOSAL_LABELS = ("proposal", "proposal_revised")
+# A presenter's change announced in Käsittely, the changed proposal after the colon: "Kunnanjohtaja muutti
+# päätösehdotustaan seuraavasti:", "Pormestari täydensi päätösehdotusta. Muutettu päätösehdotus kuuluu
+# seuraavasti:", "Esittelijä korjasi ehdotustaan:". By stem: muutt-, täydens-, korja-, tarkens-, tarkist-.
 _REVISED = re.compile(
-    r"(?:muutti|muuttaa)\s+(?:päätös)?ehdotusta(?:an)?\b[^:]{0,160}?:[ \t]*\n"
-    r"|[Mm]uutettu päätösehdotus:[ \t]*\n|muutetun ehdotuksen mukaan:[ \t]*\n"
-)
+    r"\b(?:muutt|muutet|täydens|täydennet|korjas|korjat|tarkens|tarkennet|tarkist)\w*[ \t]+"
+    r"(?:[\w\-]+[ \t]+){0,3}?(?:päätös|pohja)?(?:ehdotu|esity)\w*\b[^:\n]{0,160}?:[ \t]*\n"
+    r"|muutetun ehdotuksen mukaan:[ \t]*\n", re.IGNORECASE)
 _EVENT = re.compile(r"\b(poistui|saapui|totesi|ehdotti|kannatt|keskustelun|äänest|esitteli|puheenjohtaja|hyväksyi)", re.IGNORECASE)
-_SIGNATURE = re.compile(r"\n[^\n]*\n[^\n]*allekirjoitettu sähköisesti[^\n]*\s*$", re.IGNORECASE)
 
 
 def clean(text: str) -> str | None:
@@ -36,8 +38,12 @@ def _text_of(text: str, section: Section) -> tuple[str, int, int]:
     return text[section.start:section.end], section.start, section.end
 
 
-def proposal(text: str, handling: Handling) -> tuple[str | None, Mention | None, str | None, Mention | None]:
-    """The proposal text and, where the heading or first line names one, the presenter."""
+def proposal(text: str, handling: Handling, narrative: bool = False, flat: bool = False
+             ) -> tuple[str | None, Mention | None, str | None, Mention | None]:
+    """The proposal text and, where the heading or first line names one, the presenter.
+
+    `narrative`: the document writes its description without a heading, so a story paragraph after
+    the proposal ends it (extractors/prose.py)."""
     sections = handling.of(*_PROPOSAL_LABELS)
     if not sections:
         return None, None, None, None
@@ -71,6 +77,10 @@ def proposal(text: str, handling: Handling) -> tuple[str | None, Mention | None,
             if rest:
                 start, end = rest
                 body = text[start:end]
+    if body.strip():
+        end = prose.own_text_end(text, start + len(body) - len(body.lstrip()), end, deciding=False,
+                                 narrative=narrative, flat=flat)
+        body = text[start:end]
     cleaned = clean(body)
     if cleaned is None:
         return None, None, presenter, p_mention
@@ -162,16 +172,19 @@ def revised_proposal(text: str, processing: list[Section]) -> tuple[str | None, 
     return None, None
 
 
-def decision_text(text: str, handling: Handling) -> tuple[str | None, Mention | None, Section | None]:
+def decision_text(text: str, handling: Handling, narrative: bool = False, flat: bool = False
+                  ) -> tuple[str | None, Mention | None, Section | None]:
+    """The text under Päätös, without an officer's signature or, where descriptions have no heading,
+    the story that follows the decision."""
     secs = handling.of("decision")
     if not secs:
         return None, None, None
     sec = secs[-1]
     start, end = sec.start, sec.end
-    chunk = text[start:end]
-    sig = _SIGNATURE.search(chunk)
-    if sig:
-        end = start + sig.start()
+    lead = len(text[start:end]) - len(text[start:end].lstrip())
+    if lead < end - start:
+        end = prose.signed_end(text, start + lead, end)
+        end = prose.own_text_end(text, start + lead, end, deciding=True, narrative=narrative, flat=flat)
     value = clean(text[start:end])
     if value is None:
         return None, None, sec

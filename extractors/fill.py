@@ -12,7 +12,7 @@ from typing import Any
 
 from spacy.tokens import Doc, Span
 
-from extractors import appeals, bodies, diary_ids, fields, outcomes, recusals, votes
+from extractors import appeals, bodies, diary_ids, fields, outcomes, prose, recusals, votes
 from extractors.base import Mention
 from extractors.candidates import Candidate
 from extractors.context import parse_dmy
@@ -52,6 +52,16 @@ class Shared:
     diary: list[Mention]
     closing: dict[int, tuple[str, Mention | None]]
     history: dict[int, list[Candidate]]
+
+    @property
+    def flat(self) -> bool:
+        """The text is written one paragraph to a line (no hard wraps, no blank lines needed)."""
+        return prose.is_flat(self.text)
+
+    @property
+    def narrative(self) -> bool:
+        """The document writes its description without a heading (no Selostus / Perustelut / …)."""
+        return not any(h.label == "description" for h in self.seg.headings)
 
 
 @dataclass
@@ -180,7 +190,7 @@ def preparers(h: Handle) -> None:
 
 def _proposal_parts(h: Handle) -> tuple[str | None, Mention | None, str | None, Mention | None]:
     if "proposal" not in h.memo:
-        proposal, prop_m, presenter, pres_m = fields.proposal(h.text, h.handling)
+        proposal, prop_m, presenter, pres_m = fields.proposal(h.text, h.handling, h.shared.narrative, h.shared.flat)
         named, named_m = fields.presenter(h.text, h.handling)
         if named:
             presenter, pres_m = named, named_m
@@ -204,7 +214,7 @@ def proposal(h: Handle) -> None:
 
 
 def decision(h: Handle) -> None:
-    value, mention, sec = fields.decision_text(h.text, h.handling)
+    value, mention, sec = fields.decision_text(h.text, h.handling, h.shared.narrative, h.shared.flat)
     if h.shared.doc_type == "agenda" and h.handling.current:
         value, mention = None, None  # an agenda's own handlings are not decided yet
     h.memo["decision_section"] = sec if value else None
