@@ -17,7 +17,7 @@ _PROPOSAL_LABELS = ("proposal", "proposal_revised")
 # seuraavasti:", "Esittelijä korjasi ehdotustaan:". By stem: muutt-, täydens-, korja-, tarkens-, tarkist-.
 _REVISED = re.compile(
     r"\b(?:muutt|muutet|täydens|täydennet|korjas|korjat|tarkens|tarkennet|tarkist)\w*[ \t]+"
-    r"(?:[\w\-]+[ \t]+){0,3}?(?:päätös|pohja)?(?:ehdotu|esity)\w*\b[^:\n]{0,160}?:[ \t]*\n"
+    r"(?:[\w\-]+[ \t]+){0,3}?(?:päätös|pohja)?(?:ehdotu|esity)\w*\b(?:[^:\n]|\n(?![ \t]*\n)){0,160}?:[ \t]*\n"
     r"|muutetun ehdotuksen mukaan:[ \t]*\n", re.IGNORECASE)
 _EVENT = re.compile(r"\b(poistui|saapui|totesi|ehdotti|kannatt|keskustelun|äänest|esitteli|puheenjohtaja|hyväksyi)", re.IGNORECASE)
 
@@ -51,7 +51,7 @@ def proposal(text: str, handling: Handling, narrative: bool = False, flat: bool 
     body, start, end = _text_of(text, sec)
     presenter, p_mention = None, None
     head = sec.heading
-    if head.remainder and people.looks_like_person_line(head.remainder):
+    if head.remainder and people.is_presenter_line(head.remainder):
         presenter, p_mention = _person_or_role(text, head.remainder_start, head.line_end, head.rule_id)
         start = head.line_end
         body = text[start:end]
@@ -172,8 +172,8 @@ def revised_proposal(text: str, processing: list[Section]) -> tuple[str | None, 
     return None, None
 
 
-def decision_text(text: str, handling: Handling, narrative: bool = False, flat: bool = False
-                  ) -> tuple[str | None, Mention | None, Section | None]:
+def decision_text(text: str, handling: Handling, narrative: bool = False, flat: bool = False,
+                  org: str | None = None) -> tuple[str | None, Mention | None, Section | None]:
     """The text under Päätös, without an officer's signature or, where descriptions have no heading,
     the story that follows the decision."""
     secs = handling.of("decision")
@@ -183,8 +183,8 @@ def decision_text(text: str, handling: Handling, narrative: bool = False, flat: 
     start, end = sec.start, sec.end
     lead = len(text[start:end]) - len(text[start:end].lstrip())
     if lead < end - start:
-        end = prose.signed_end(text, start + lead, end)
-        end = prose.own_text_end(text, start + lead, end, deciding=True, narrative=narrative, flat=flat)
+        end = prose.signed_end(text, start + lead, end, org)
+        end = prose.own_text_end(text, start + lead, end, deciding=True, narrative=narrative, flat=flat, org=org)
     value = clean(text[start:end])
     if value is None:
         return None, None, sec

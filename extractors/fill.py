@@ -214,7 +214,8 @@ def proposal(h: Handle) -> None:
 
 
 def decision(h: Handle) -> None:
-    value, mention, sec = fields.decision_text(h.text, h.handling, h.shared.narrative, h.shared.flat)
+    value, mention, sec = fields.decision_text(h.text, h.handling, h.shared.narrative, h.shared.flat,
+                                             h.shared.seg.context.organization)
     if h.shared.doc_type == "agenda" and h.handling.current:
         value, mention = None, None  # an agenda's own handlings are not decided yet
     h.memo["decision_section"] = sec if value else None

@@ -153,8 +153,9 @@ def _accept(text: str, r: _Raw, style: Counter[str], label_indent: int | None) -
     if r.indent > _MAX_LABEL_INDENT or (label_indent is not None and r.indent > label_indent + 2
                                         and style["column"] >= _STYLE_MIN):
         return False
-    if r.form == "glued" and r.end < len(text) and not text[r.end].isalpha():
-        return False
+    if r.form == "glued" and r.end < len(text) and not text[r.end].isalpha() and \
+            not (text[r.end].isdigit() and style["glued"] >= _STYLE_MIN):
+        return False  # "Päätös2025" is a word; "Käsittely2. varapuheenjohtaja …" where labels are glued
     rem = text[r.rem_start:r.line_end]
     first = rem[:1]
     if r.form in ("own_line", "colon"):

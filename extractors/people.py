@@ -94,6 +94,23 @@ def looks_like_person_line(line: str) -> bool:
     return len(words) <= 2 and (s.endswith(":") or all(is_title(w) or not is_name_word(w) for w in words) and len(words) == 1)
 
 
+_BODY_WORD = re.compile(r"(?:hallitus|valtuusto|lautakunta|jaosto|toimikunta|johtokunta)$", re.IGNORECASE)
+_CONNECTORS = frozenset({"ja", "sekä", "vt.", "va.", "ma.", "vs.", "och", "esittelijä", "esittelijänä"})
+
+
+def is_presenter_line(line: str) -> bool:
+    """Only names and titles, as a proposal heading carries its presenter ("Päätösehdotus
+    Hyvinvointialuejohtaja Svahn Sanna", "Ehdotus (kunnanjohtaja)"); a sentence ("Kunnanhallitus
+    päättää myöntää Kankaan Eläkeläisyhdistys …") is the proposal itself."""
+    s = _BULLET.sub("", line).strip().strip("()").rstrip(":").strip()
+    cut = _CUT.search(s)
+    words = (s[: cut.start()] if cut else s).replace(",", " ").split()
+    if not words or len(words) > 6:
+        return False
+    named = [w for w in words if is_name_word(w) or is_title(w) or _BODY_WORD.search(w)]
+    return len(named) == len([w for w in words if w.lower() not in _CONNECTORS]) and bool(named)
+
+
 def role_of(line: str) -> str | None:
     """A title or body standing alone ("Kaupunginjohtaja:", "kunnanhallitus") as written."""
     s = _BULLET.sub("", line).strip().rstrip(":").strip()

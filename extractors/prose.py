@@ -27,7 +27,8 @@ _SIGNED = re.compile(r"allekirjoitettu\s+sähköisesti|sähköisesti\s+allekirjo
                      re.IGNORECASE)
 _SIGNATURE = re.compile(r"^[A-ZÅÄÖ][\w'’\-]+(?:[ \t]+[A-ZÅÄÖ][\w'’\-]+){1,3}[ \t]*,[ \t]*[a-zåäöA-ZÅÄÖ][\w\-]*(?:[ \t]+[\w\-]+){0,3}$")
 _PLACE_DATE = re.compile(r"^[A-ZÅÄÖ][a-zåäö]+(?:ssa|ssä|sta|stä|lla|llä)?[ \t]+\d{1,2}\.\d{1,2}\.\d{2,4}$")
-_CHROME = re.compile(r"_{4,}|^[ \t]*[-–=_.]{3,}[ \t]*$")
+_CHROME = re.compile(r"_{4,}|^[ \t]*[-–=_.]{3,}[ \t]*$|^(?:sivu|sida|page)[ \t]*\d+(?:[ \t]*(?:/|\()[ \t]*\d+\)?)?$"
+                     r"|^\d{1,4}[ \t]*\(\d{1,4}\)$", re.IGNORECASE)
 FLAT_LINE = 110            # characters: lines this long are unwrapped paragraphs
 _COLUMN_INDENT = 8         # characters: a section's text this far in stands in a label column
 
@@ -69,7 +70,15 @@ def is_flat(text: str) -> bool:
     return bool(lines) and sum(len(ln) > FLAT_LINE for ln in lines) * 5 >= len(lines)
 
 
-def own_text_end(text: str, start: int, end: int, *, deciding: bool, narrative: bool, flat: bool = False) -> int:
+def _chrome_line(line: str, org: str | None) -> bool:
+    """A signature, a signing note, a page number or a footer ("Pöytäkirjantarkastajat ____",
+    "<the organisation>, kirjaamo")."""
+    return bool(_SIGNED.search(line) or _SIGNATURE.match(line) or _PLACE_DATE.match(line) or _CHROME.search(line)
+                or org and line.lower().startswith(org.lower()))
+
+
+def own_text_end(text: str, start: int, end: int, *, deciding: bool, narrative: bool, flat: bool = False,
+                 org: str | None = None) -> int:
     """Where the proposal's (deciding=False) or decision's (deciding=True) own text ends within
     text[start:end]. Signatures and footer chrome at the end always go; a following paragraph that
     only tells the story goes only where the document writes its description without a heading
@@ -96,22 +105,21 @@ def own_text_end(text: str, start: int, end: int, *, deciding: bool, narrative: 
     while keep > 1:
         para = block[paras[keep - 1][0]:paras[keep - 1][1]].strip()
         lines = [ln.strip() for ln in para.split("\n") if ln.strip()]
-        if lines and all(_SIGNED.search(ln) or _SIGNATURE.match(ln) or _PLACE_DATE.match(ln) or _CHROME.search(ln)
-                         for ln in lines):
+        if lines and all(_chrome_line(ln, org) for ln in lines):
             keep -= 1
             continue
         break
     return start + paras[keep - 1][1]
 
 
-def signed_end(text: str, start: int, end: int) -> int:
+def signed_end(text: str, start: int, end: int, org: str | None = None) -> int:
     """The end of a decision before an officer's signature lines, where they stand in its last paragraph."""
     block = text[start:end]
     lines = list(re.finditer(r"[^\n]+", block))
     cut = len(block)
     for m in reversed(lines):
         s = m.group(0).strip()
-        if _SIGNED.search(s) or _SIGNATURE.match(s) or _PLACE_DATE.match(s) or _CHROME.search(s):
+        if _chrome_line(s, org):
             cut = m.start()
             continue
         break

@@ -6,6 +6,7 @@ wrong with one document becomes its failures row here, with the stage and a reas
 from __future__ import annotations
 
 import bisect
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,18 +56,40 @@ def failure_row(source_path: str, stage: str, reason: str, error_type: str, doc_
     }
 
 
+# A word hyphenated across a page break: "… ja päätös-" | "valtaiseksi." (not a suspended hyphen before ja/tai).
+_PAGE_END_HYPHEN = re.compile(r"(?<=[a-zåäö])-[ \t]*\n*[ \t]*$")
+_PAGE_START_WORD = re.compile(r"^\s*(?!(?:ja|tai|sekä|eli|että|och|eller)\b)(?=[a-zåäö])")
+
+
 def repaired_text(raw: RawDocument) -> tuple[str, list[int], dict[str, int]]:
-    """Repair page by page; return the joined text, each page's start offset and the counts."""
+    """Repair page by page; return the joined text, each page's start offset and the counts.
+
+    Pages join with a newline, except where a word was hyphenated across the page break: there
+    the two halves join into the word, as they do inside a page (counted as a hyphenation repair).
+    """
     totals = dict.fromkeys(REPAIR_STEPS, 0)
-    texts, starts, offset = [], [], 0
+    parts: list[str] = []
+    starts: list[int] = []
+    offset = 0
     for page in raw.pages:
         text, counts = repair(page.text)
         for name, n in counts.items():
             totals[name] += n
+        if parts:
+            hyphen = _PAGE_END_HYPHEN.search(parts[-1])
+            word = _PAGE_START_WORD.match(text)
+            if hyphen and word:
+                offset -= len(parts[-1]) - hyphen.start()
+                parts[-1] = parts[-1][:hyphen.start()]
+                text = text[word.end():]
+                totals["hyphenation"] += 1
+            else:
+                parts.append(PAGE_JOIN)
+                offset += len(PAGE_JOIN)
         starts.append(offset)
-        texts.append(text)
-        offset += len(text) + len(PAGE_JOIN)
-    return PAGE_JOIN.join(texts), starts, totals
+        parts.append(text)
+        offset += len(text)
+    return "".join(parts), starts, totals
 
 
 def page_of(offset: int, starts: list[int]) -> int:

@@ -65,8 +65,9 @@ def drop_text_chrome(text: str) -> str:
     masked = {b: tuple(mask_digits(ln) for ln in lines[b[0]:b[1]]) for b in blocks}
     paged = {b for b in blocks if lines[b[0]] != "\f" and any(_is_page_number(ln) for ln in lines[b[0]:b[1]])}
     counts = Counter(masked[b] for b in paged)
-    chrome = {b for b in paged if counts[masked[b]] >= _MIN_REPEATS or
-              all(_is_page_number(ln) and len(ln.split()) <= 3 for ln in lines[b[0]:b[1]])}
+    last = next((b for b in reversed(blocks) if lines[b[0]] != "\f"), None)
+    chrome = {b for b in paged if counts[masked[b]] >= _MIN_REPEATS or b == last or
+              all(_is_page_number(ln) and len(ln.split()) <= 3 for ln in lines[b[0]:b[1]])}  # the last page's footer
     # Blocks beside chrome or a form feed that recur there as they are: a letterhead without the page
     # number, a footer line above the page number's block. Content that merely looks alike (two
     # handling lines "Kh 1.2.2024 § 5", "Kh 3.4.2024 § 9") differs in its digits, so it stays; a § line
