@@ -3,18 +3,19 @@
 `find` reports appeal cues (patterns/appeals.jsonl). Appeal texts quote the other remedies
 while ruling them out, so two kinds of phrase swallow the cues inside them:
 - bans: "ei saa tehdä oikaisuvaatimusta eikä kunnallisvalitusta", "ei saa hakea muutosta,
-  koska ... valmistelua" (value none);
+  koska ... valmistelua", "Kielto hakea muutosta", "Förbud att söka ändring" (value none);
 - the rectification instructions' "Päätökseen ei saa hakea muutosta aluevalituksella /
   valittamalla" (value rectification: you must first ask for rectification, dev01).
-`classify` then takes the earliest cue left in the Muutoksenhaku block: the block names its
-own remedy first ("Oikaisuvaatimusohje ..." then the instructions). A weak cue ("valittamalla
-... hallinto-oikeuteen") only counts where nothing else does.
+`classify` reads a Muutoksenhaku block clause by clause: the remedy named with the verb
+("… haetaan muutosta aluevalituksella") wins; else the block's first cue left (a block names its
+own remedy first: "Oikaisuvaatimusohje …" then the instructions). A weak cue ("valittamalla …
+hallinto-oikeuteen") only counts where nothing else does.
 
-`section_ranges` reads closing appeal pages that assign remedies by § ("Pykälät 180–183,
-185–187", "41 §, 46 § ja 47 §", "Tämä koskee pykäliä 57, 58 ja 63") under a heading line that
-names the remedy; a part also ends at the next item's "§ 309" line, so the whole document may
-be passed. Statute references ("kuntalain 136 §:n", "(laki hyvinvointialueesta 141 §)")
-are not lists of sections: they follow a word, not a heading, ':' or ','.
+`section_ranges` reads the closing pages that assign remedies by §: each list of § ("§:t 61–63",
+"Kielto hakea muutosta: § 388–389, 391", "Pykälät 180–183, 185", "41 §, 46 § ja 47 §") takes its
+remedy from its own line, else from the heading line just above it, else from the paragraph under
+it; "-kielto" means none. Statute references ("kuntalain 136 §:n", "(laki hyvinvointialueesta
+141 §)") are not lists of sections: a list follows a § sign, a pykälä word or a line start.
 """
 from __future__ import annotations
 
@@ -29,16 +30,6 @@ from extractors.nlp import get_nlp, span_text
 NAME = "appeals"
 KIND = "appeal"
 KINDS = ("none", "rectification", "municipal_appeal", "regional_appeal", "administrative_appeal")
-_HEADING_KIND = {
-    "muutoksenhakukielto": "none", "muutoksenhakukiellot": "none",
-    "oikaisuvaatimusohje": "rectification", "oikaisuvaatimusohjeet": "rectification", "oikaisuvaatimus": "rectification",
-    "kunnallisvalitus": "municipal_appeal", "aluevalitus": "regional_appeal", "hallintovalitus": "administrative_appeal",
-}
-_APPEAL_KINDS = ("municipal_appeal", "regional_appeal", "administrative_appeal")
-_LIST_ITEM = re.compile(r"(\d{1,4})(?:[ \t]*[–—-][ \t]*(\d{1,4}))?")
-_AFTER_REF = re.compile(r"[ \t]*(?:/|:n\b|\d|mom|momentin|momentti|kohta|kohdan)", re.IGNORECASE)
-_MAX_RANGE = 500
-_ITEM_LINE = re.compile(r"^[ \t]*(?:§[ \t]*\d{1,4}|\d{1,4}[ \t]*§)(?:[ \t]+\S|[ \t]*$)", re.MULTILINE)
 
 
 @built_once
@@ -77,15 +68,33 @@ def _pick(cues: list[Mention], kinds: tuple[str, ...] = KINDS) -> Mention | None
     return (strong or weak or [None])[0]
 
 
+_INSTRUMENT = {"oikaisuvaatimuksella": "rectification", "kunnallisvalituksella": "municipal_appeal",
+               "aluevalituksella": "regional_appeal", "hallintovalituksella": "administrative_appeal"}
+
+
 def classify(span: Doc | Span | None) -> tuple[str | None, Mention | None]:
     """(appeal kind, deciding mention) for an item's Muutoksenhaku block; (None, None) if it says nothing."""
-    hit = _pick(find(span))
+    cues = find(span)
+    entries = by_id(NAME)
+    bans = [m for m in cues if entries[m.rule_id].get("ban")]
+    named = [m for m in cues if m.value == "by_instrument"
+             and not any(b.start < m.end and m.start < b.end for b in bans)]  # "ei saa hakea muutosta X-lla"
+    if named:  # "Oikaisuvaatimukseen … haetaan muutosta aluevalituksella": the remedy is the instrument's
+        m = named[0]
+        kind = _INSTRUMENT[m.text.split()[-1].lower()]
+        return kind, Mention(m.kind, m.text, kind, m.start, m.end, m.rule_id)
+    hit = _pick([m for m in cues if m.value != "by_instrument"])
     return (hit.value, hit) if hit else (None, None)
 
 
+_ITEM = re.compile(r"(\d{1,4})(?:[ \t]*(?:[-–—][ \t]*|[ \t]+(?=\d))(\d{1,4}))?")
+_MAX_RANGE = 500
+
+
 def _sections(listing: str) -> list[int]:
+    """The § of a list: "61–63, 65" → 61, 62, 63, 65; "71 73, 75 76" (dashes lost) → 71–73, 75–76."""
     out: list[int] = []
-    for m in _LIST_ITEM.finditer(listing):
+    for m in _ITEM.finditer(listing):
         first = int(m.group(1))
         last = int(m.group(2)) if m.group(2) else first
         if first <= last <= first + _MAX_RANGE:
@@ -93,44 +102,61 @@ def _sections(listing: str) -> list[int]:
     return out
 
 
-def _refs(text: str) -> list[int]:
-    """Section numbers listed in one part of a closing page, statute references left out."""
-    out: list[int] = []
-    for pid in ("appeals.ref_pykalat", "appeals.ref_num_sign", "appeals.ref_sign_num"):
-        for m in _rx()[pid].finditer(text):
-            if _AFTER_REF.match(text, m.end(1)):
-                continue
-            out.extend(_sections(m.group(1)))
-    return out
-
-
-def _part_kind(heading: str, body: Span) -> str | None:
-    kind = _HEADING_KIND.get(heading.lower())
-    if kind:
-        return kind
-    hit = _pick(find(body), _APPEAL_KINDS)  # "Valitusosoitus": the body says which appeal
-    return hit.value if hit else None
+def _kind_of(doc: Doc, start: int, end: int) -> tuple[str | None, Mention | None]:
+    span = doc.char_span(start, end, alignment_mode="expand") if end > start else None
+    return classify(span) if span is not None else (None, None)
 
 
 def section_ranges(span: Doc | Span | None) -> dict[int, str]:
-    """{section: appeal kind} from a closing appeal page; the first assignment of a § wins."""
+    """{section: appeal kind} from the closing pages' lists; the first assignment of a § wins."""
+    found = section_lists(span)
+    out: dict[int, str] = {}
+    for section, kind, _ in found:
+        out.setdefault(section, kind)
+    return out
+
+
+def section_lists(span: Doc | Span | None) -> list[tuple[int, str, Mention]]:
+    """(section, appeal kind, the mention naming the kind) for every § the closing pages list."""
     span = as_span(span)
     if span is None or not span_text(span).strip():
-        return {}
-    text, base = span_text(span), span.start_char
-    heads = list(_rx()["appeals.heading"].finditer(text))
-    out: dict[int, str] = {}
-    for k, head in enumerate(heads):
-        start = head.start()
-        end = heads[k + 1].start() if k + 1 < len(heads) else len(text)
-        item = _ITEM_LINE.search(text, head.end(), end)  # a per-item "Aluevalitus, ..." ends at the next §
-        end = item.start() if item else end
-        body = span.doc.char_span(base + start, base + end, alignment_mode="expand")
-        if body is None:
-            continue
-        kind = _part_kind(head.group(1), body)
-        if kind is None:
-            continue
-        for section in _refs(text[start:end]):
-            out.setdefault(section, kind)
+        return []
+    doc, base, text = span.doc, span.start_char, span_text(span)
+    rx = _rx()["appeals.section_list"]
+    lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", text)]
+    out: list[tuple[int, str, Mention]] = []
+    for k, (ls, le) in enumerate(lines):
+        line = text[ls:le]
+        for m in rx.finditer(line):
+            before = line[:m.start()]
+            if m.group("signs") and before.strip() and not before.rstrip().endswith((":", ",")):
+                continue  # "kuntalain 136 §": a statute, not a list
+            listing = m.group("list") or m.group("signs")
+            kind, mention = _remedy(doc, base, text, lines, k, ls + m.start(), ls + m.end())
+            if kind is None or mention is None:
+                continue
+            out.extend((section, kind, mention) for section in _sections(listing))
     return out
+
+
+def _remedy(doc: Doc, base: int, text: str, lines: list[tuple[int, int]], k: int, start: int, end: int
+            ) -> tuple[str | None, Mention | None]:
+    """The remedy a list of § stands under: its own line before the list, its paragraph before it,
+    the heading line above the paragraph, then what follows it (its line, its paragraph)."""
+    first = k
+    while first > 0 and text[lines[first - 1][1]:lines[first][0]].count("\n") < 2:
+        first -= 1  # the paragraph's first line
+    last = k
+    while last + 1 < len(lines) and text[lines[last][1]:lines[last + 1][0]].count("\n") < 2:
+        last += 1
+    places = [(lines[k][0], start), (lines[first][0], start)]
+    if first > 0:
+        places.append(lines[first - 1])
+    places += [(end, lines[k][1]), (end, lines[last][1])]
+    if last + 1 < len(lines):
+        places.append(lines[last + 1])
+    for s, e in places:
+        kind, mention = _kind_of(doc, base + s, base + e)
+        if kind is not None:
+            return kind, mention
+    return None, None

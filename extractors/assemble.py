@@ -22,8 +22,8 @@ from extractors.columns import DECISION_FIELDS
 from extractors.doctype import classify_doc_type, meeting_context, officer_context
 from extractors.fill import Handle, Row, Shared
 from extractors.meeting import add_meeting
-from extractors.nlp import make_doc
-from extractors.segment import segment
+from extractors.nlp import doc_text, make_doc
+from extractors.segment import Segmentation, segment
 
 
 @dataclass
@@ -52,14 +52,23 @@ def _fills() -> tuple[Callable[[Handle], None], ...]:
     return tuple(out)
 
 
-def _closing_appeals(doc: Doc) -> dict[int, tuple[str, Mention | None]]:
-    """Appeals assigned by § on the closing pages, each with the phrase that names the kind."""
-    ranges = appeals.section_ranges(doc[:])
-    if not ranges:
+def _closing_appeals(doc: Doc, seg: Segmentation) -> dict[int, tuple[str, Mention | None]]:
+    """Appeals assigned by § on the closing pages, each with the phrase that names the kind.
+
+    Only the closing pages are read (or, where no closing heading was found, what follows the last
+    item's decision): an item line or a contents entry "§ 108 OIKAISUVAATIMUS …" lists nothing."""
+    if not seg.items:
         return {}
-    found = appeals.find(doc[:])
-    last = {m.value: m for m in found}
-    return {section: (kind, last.get(kind)) for section, kind in ranges.items()}
+    start = seg.closing
+    if start is None:
+        last = seg.items[-1].handlings[-1]
+        decided = [s.end for s in last.sections if s.label in ("decision", "proposal", "proposal_revised")]
+        start = max(decided, default=last.start)
+    region = doc.char_span(start, len(doc_text(doc)), alignment_mode="expand")
+    out: dict[int, tuple[str, Mention | None]] = {}
+    for section, kind, mention in appeals.section_lists(region):
+        out.setdefault(section, (kind, mention))
+    return out
 
 
 def extract(text: str) -> Extraction:
@@ -81,7 +90,7 @@ def extract(text: str) -> Extraction:
         if c.date and (c.dated or c.form in ("pykala", "history_row")):
             history.setdefault(c.section, []).append(c)
     shared = Shared(text, doc, seg, doc_type, bodies.body_names(text), meeting, officer, diary_ids.find(doc),
-                    _closing_appeals(doc) if doc_type == "minutes" else {}, history)
+                    _closing_appeals(doc, seg) if doc_type == "minutes" else {}, history)
     fills = _fills()
     ordinal = 0
     for item in seg.items:

@@ -120,8 +120,25 @@ def load_patterns(name: str) -> tuple[dict[str, Any], ...]:
     return tuple(out)
 
 
+_LINE_BREAK: dict[str, Any] = {"IS_SPACE": True, "OP": "?"}
+
+
+def across_lines(pattern: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The pattern with a line break (a whitespace token) allowed between any two of its tokens.
+
+    spaCy makes a token of a newline and the indentation after it, so a phrase wrapped onto the next
+    line ("… eikä" / "aluevalituksella", "1" / "tyhjä ääni") would otherwise match only unwrapped."""
+    out: list[dict[str, Any]] = []
+    for token in pattern:
+        if out and "IS_SPACE" not in out[-1] and "IS_SPACE" not in token:
+            out.append(dict(_LINE_BREAK))
+        out.append(token)
+    return out
+
+
 def token_matcher(nlp: Language, name: str) -> Matcher:
-    """A Matcher holding every token pattern of a file, each under its own id.
+    """A Matcher holding every token pattern of a file, each under its own id, each allowed to wrap
+    across lines (`across_lines`).
 
     It skips the spans where no pattern can match (extractors/prefilter.py): same matches, less time.
     """
@@ -130,7 +147,7 @@ def token_matcher(nlp: Language, name: str) -> Matcher:
     matcher = PrefilteredMatcher(nlp.vocab, validate=True)
     for entry in load_patterns(name):
         if entry["kind"] == "token":
-            matcher.add(entry["id"], [entry["pattern"]], greedy=entry.get("greedy"))
+            matcher.add(entry["id"], [across_lines(entry["pattern"])], greedy=entry.get("greedy"))
     return matcher
 
 

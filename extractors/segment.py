@@ -421,12 +421,26 @@ def _titles_not_headings(items: list[Item], heads: list[Heading], lines: Lines,
     return [h for h in heads if h.start not in drop] if drop else heads
 
 
+_LIST_LINE = re.compile(r"(?im)^[ \t]*(?:[^\n]{0,40}?[:,][ \t]*)?(?:§:t|§§|pykälät|pykäliä|§)[ \t]*\d{1,4}(?:[ \t]*[-–—,][ \t]*\d)")
+
+
 def _closing(text: str, heads: list[Heading], after: int) -> int | None:
     """Where the closing pages begin after the last item: appeal instructions for the whole
-    minutes, "Otteen oikeaksi todistaa" and the like."""
-    for h in heads:
-        if h.start >= after and headings_mod.is_closing(text, h):
+    minutes ("Muutoksenhakuohjeet", a second appeal heading after the item's own, an appeal heading
+    over lists of §), "Otteen oikeaksi todistaa" and the like."""
+    seen_appeal = False  # the item's own appeal section is over (it had text, or other sections followed)
+    for k, h in enumerate(heads):
+        if h.start < after:
+            continue
+        if headings_mod.is_closing(text, h):
             return h.start
+        nxt = heads[k + 1].start if k + 1 < len(heads) else len(text)
+        if h.label == "appeal":
+            if seen_appeal or _LIST_LINE.search(text, h.end, min(nxt, h.end + 400)):
+                return h.start
+            seen_appeal = bool(text[h.end:nxt].strip())
+        elif seen_appeal is False and any(x.label == "appeal" and after <= x.start < h.start for x in heads):
+            seen_appeal = True
     return None
 
 
