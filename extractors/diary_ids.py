@@ -128,6 +128,40 @@ def find(doc: Doc) -> list[Mention]:
     ]
 
 
+@built_once
+def _line_forms() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """Every form, as it may stand alone in a diary line (where the position, not a label, says
+    that a bare "9845/2023" or "4978-2023" is the item's id)."""
+    _, by_key = _compiled()
+    seen: dict[str, re.Pattern[str]] = {}
+    for forms in by_key.values():
+        for form in forms:
+            seen.setdefault(form.id, form.regex)
+    return tuple(seen.items())
+
+
+_LINE_LABEL = re.compile(r"^(?:(?:dnro|dno|asianro|asianumero|diaarinumero|diaarinro|diaari|ärendenr|ärende nr)\.?"
+                         r"[ \t]*:?[ \t]*)", re.IGNORECASE)
+
+
+def parse_line(line: str, offset: int = 0) -> Mention | None:
+    """The id of a line that holds a diary id and nothing else but its label: "Dnro 123/2019",
+    "Ärendenr INKDno-2023-3436", a bare "9845/2023" in an item's header block, "5976-2019 (02 02 00)"."""
+    stripped = line.strip()
+    label = _LINE_LABEL.match(stripped)
+    rest = stripped[label.end():] if label else stripped
+    if not rest or len(rest) > 80:
+        return None
+    lead = len(line) - len(line.lstrip()) + (label.end() if label else 0)
+    for rule_id, regex in _line_forms():
+        m = regex.match(rest)
+        if m is not None:
+            a, b = m.span("id")
+            value = _SPACES.sub(" ", rest[a:b].replace("\u00ad", ""))
+            return Mention(KIND, rest[a:b], value, offset + lead + a, offset + lead + b, rule_id)
+    return None
+
+
 def normalize(diary_id: str) -> str:
     """Canonical form for comparing ids written in different ways (see the module docstring)."""
     s = _SPACES.sub(" ", diary_id.replace("\u00ad", "")).strip()

@@ -159,14 +159,34 @@ def date(h: Handle) -> None:
     h.row.set("meeting_date", parsed, mention)
 
 
+def _diary_in(h: Handle, start: int, end: int) -> Mention | None:
+    """The first diary id in text[start:end]: a labelled id anywhere, or a diary line by its place."""
+    s = h.shared
+    found = [m for m in s.diary if start <= m.start < end]
+    for ln in s.seg.lines.between(start, end):
+        if not ln.blank and (m := diary_ids.parse_line(ln.text, ln.start)) is not None:
+            found.append(m)
+    return min(found, key=lambda m: m.start) if found else None
+
+
 def diary_id(h: Handle) -> None:
+    """The handling's own (its line's tail, its head before the first section), else the item's
+    header block's; an extract's single item may print it above its first line."""
     s, item, handling = h.shared, h.item, h.handling
-    first_head = fields.first_substantive(handling)
-    found = [m for m in s.diary if handling.start <= m.start < first_head] or \
-            [m for m in s.diary if item.start <= m.start < fields.first_substantive(item.handlings[0])]
-    if not found and item is s.seg.items[0] and len(s.seg.items) == 1:
-        found = [m for m in s.diary if m.start < item.start]
-    d = found[0] if found else None
+    d = None
+    if handling.marker is not None and handling.marker.tail:
+        d = diary_ids.parse_line(handling.marker.tail, handling.marker.tail_start)
+    if d is None:
+        d = _diary_in(h, handling.start, fields.first_substantive(handling))
+    if d is None:
+        d = _diary_in(h, item.start, fields.first_substantive(item.handlings[0]))
+    if d is None:  # the end of the item's header line, else of any of its handling lines
+        tails = [c for c in item.header if c.tail] + [x.marker for x in item.handlings if x.marker and x.marker.tail]
+        found = (diary_ids.parse_line(c.tail, c.tail_start) for c in tails)
+        d = next((m for m in found if m is not None), None)
+    if d is None and item is s.seg.items[0] and len(s.seg.items) == 1:
+        before = [m for m in s.diary if m.start < item.start]
+        d = before[0] if before else None
     h.row.set("diary_id", d.value if d else None, d)
     h.row.values["diary_id_norm"] = diary_ids.normalize(d.value) if d else None
     h.row.values["task_class"] = diary_ids.task_class(d.value) if d else None

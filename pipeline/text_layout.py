@@ -25,8 +25,19 @@ LONG_LINE = 2000           # characters: a line longer than this is a page (or m
 _MIN_REPEATS = 2
 
 
+_OF = re.compile(r"(\d{1,4})[ \t]*(?:\((\d{1,4})\)|/[ \t]*(\d{1,4}))[ \t]*$")
+_MAX_PAGES = 999
+
+
 def _is_page_number(line: str) -> bool:
+    """A page number ("3 (14)", "Sivu 3/10", "Sida 2 (9)", "- 4 -") alone or at a line's end; "Dnro
+    8394/2008" is no page 8394 of 2008: a page is at most the page count, which is at most 999."""
     s = line.strip()
+    of = _OF.search(s)
+    if of is not None:
+        page, total = int(of.group(1)), int(of.group(2) or of.group(3))
+        if not 0 < page <= total <= _MAX_PAGES:
+            return False
     return bool(PAGE_NUMBER.match(s) or _WORD_PAGE.match(s) or (_TRAILING_PAGE.search(s) and len(s.split()) > 1
                                                                   and re.search(r"\d[ \t]*\(\d+\)$|/\d+$|\bsivu\b|\bsida\b", s, re.I)))
 

@@ -27,7 +27,7 @@ _VOID = frozenset({"br", "hr", "img", "meta", "link", "input", "wbr", "col", "ar
 _FURNITURE = re.compile(r"(?:^|[\s_-])(?:footer|nav|navigation|menu|breadcrumbs?|toolbar|chrome|skip-?link)(?:$|[\s_-])",
                         re.IGNORECASE)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_\-]+)""", re.IGNORECASE)
-_SPACES = re.compile(r"[ \t\u00a0]+")
+_SPACES = re.compile(r"[ \t]+")  # a no-break space stays: repair turns it into a space after ftfy has seen it ("Â\xa0")
 _BLANKS = re.compile(r"\n[ \t]*(?:\n[ \t]*){2,}")
 
 
