@@ -23,7 +23,7 @@ from extractors.doctype import classify_doc_type, meeting_context, officer_conte
 from extractors.fill import Handle, Row, Shared
 from extractors.meeting import add_meeting
 from extractors.nlp import doc_text, make_doc
-from extractors.segment import Segmentation, segment
+from extractors.segment import Segmentation, sections_stated, segment
 
 
 @dataclass
@@ -71,6 +71,30 @@ def _closing_appeals(doc: Doc, seg: Segmentation) -> dict[int, tuple[str, Mentio
     return out
 
 
+def _self_check(seg: Segmentation, ex: Extraction) -> None:
+    """What the document says it holds against what was found: a § it lists but that was not found
+    makes the document partial, with a warning that names it."""
+    ex.sections_stated = sections_stated(seg)
+    found = {h.marker.section if h.marker else it.marker.section
+             for it in seg.items for h in it.handlings if h.current and (h.marker or it.marker)}
+    ex.sections_found = sorted(found)
+    missing = [n for n in ex.sections_stated if n not in found]
+    if missing:
+        ex.warnings.append(f"the document lists § {_ranges(ex.sections_stated)} but § {_ranges(missing)} "
+                           "were not found; check those pages of the source")
+
+
+def _ranges(numbers: list[int]) -> str:
+    """[12, 13, 14, 17] → "12–14, 17"."""
+    out: list[str] = []
+    for n in sorted(numbers):
+        if out and n == int(out[-1].split("–")[-1]) + 1:
+            out[-1] = f"{out[-1].split('–')[0]}–{n}"
+        else:
+            out.append(str(n))
+    return ", ".join(out)
+
+
 def extract(text: str) -> Extraction:
     heads = headings.find(text)
     doc = make_doc(text, [h.remainder_start for h in heads if h.form == "glued"])
@@ -85,6 +109,7 @@ def extract(text: str) -> Extraction:
         ex.mentions.append(ctx.organization_mention.row(field="organization"))
     if doc_type == "other":
         return ex
+    _self_check(seg, ex)
     history: dict[int, list[Candidate]] = {}
     for c in seg.candidates:
         if c.date and (c.dated or c.form in ("pykala", "history_row")):

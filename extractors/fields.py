@@ -178,7 +178,7 @@ def decision_text(text: str, handling: Handling, narrative: bool = False, flat: 
     the story that follows the decision."""
     secs = handling.of("decision")
     if not secs:
-        return None, None, None
+        return _decision_sentence(text, handling, flat)
     sec = secs[-1]
     start, end = sec.start, sec.end
     lead = len(text[start:end]) - len(text[start:end].lstrip())
@@ -189,6 +189,30 @@ def decision_text(text: str, handling: Handling, narrative: bool = False, flat: 
     if value is None:
         return None, None, sec
     return value, span_mention("decision", text, start, end, sec.heading.rule_id), sec
+
+
+def _decision_sentence(text: str, handling: Handling, flat: bool) -> tuple[str | None, Mention | None, Section | None]:
+    """A decision stated without a heading, after the proposal ("Kaupunginhallituksen ehdotus: …" /
+    "Kaupunginhallitus päätti hyväksyä ehdotuksen."): the first paragraph after the proposal's own
+    text that decides (a past-tense decision verb, "Hyväksyttiin.", "Merkittiin tiedoksi.")."""
+    props = handling.of(*_PROPOSAL_LABELS)
+    if not props:
+        return None, None, None
+    sec = props[-1]
+    lead = len(text[sec.start:sec.end]) - len(text[sec.start:sec.end].lstrip())
+    if lead >= sec.end - sec.start:
+        return None, None, None
+    own_end = prose.own_text_end(text, sec.start + lead, sec.end, deciding=False, narrative=True, flat=flat)
+    after = [s for s in handling.sections if s.start >= sec.end and s.label in ("other", "description")]
+    for start, end in [(own_end, sec.end)] + [(s.start, s.end) for s in after]:
+        found = prose.deciding_paragraph(text, start, end, flat)
+        if found is not None:
+            a, b = found
+            value = clean(text[a:b])
+            if value:
+                return value, span_mention("decision", text, a, b, "fields.decision_sentence"), \
+                    Section(sec.heading, a, b)
+    return None, None, None
 
 
 def content_end(text: str, handling: Handling) -> int:

@@ -124,3 +124,15 @@ def signed_end(text: str, start: int, end: int, org: str | None = None) -> int:
             continue
         break
     return start + cut
+
+
+def deciding_paragraph(text: str, start: int, end: int, flat: bool = False) -> tuple[int, int] | None:
+    """The first paragraph of text[start:end] that records a decision ("Kaupunginhallitus päätti …",
+    "Hyväksyttiin."), as (start, end); None where none does."""
+    block = text[start:end]
+    for a, b in _paragraphs(block, flat):
+        para = block[a:b].strip()
+        if _DECIDING.match(para):
+            lead = len(block[a:b]) - len(block[a:b].lstrip())
+            return start + a + lead, start + b
+    return None

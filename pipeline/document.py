@@ -167,6 +167,8 @@ def process_document(path: Path, root: Path, engine: str = DEFAULT_ENGINE,
         "organization": ex.organization, "n_pages": len(raw.pages), "n_chars": len(text),
         "n_decisions": len(decisions), "engine": raw.engine, "encoding": raw.encoding,
         "ocr_pages": raw.ocr_pages, "seconds": round(result.seconds, 4),
+        "sections_stated": ex.sections_stated, "sections_found": ex.sections_found,
+        "sections_missing": [n for n in ex.sections_stated if n not in set(ex.sections_found)],
         "extractor_version": EXTRACTOR_VERSION, "processed_at": _now(),
         **{f"repair_{k}": v for k, v in counts.items()},
     }

@@ -54,6 +54,7 @@ class Summary:
     vanished: int = 0  # documents in the output whose file is gone from SRC
     pruned: bool = False  # ... and their rows were removed
     missing: int = 0  # reprocess: selected documents with neither stored pages nor a source file
+    incomplete: int = 0  # documents that list § the extraction did not find (sections_missing)
 
     def lines(self) -> list[str]:
         out = [
@@ -64,6 +65,9 @@ class Summary:
             f"decisions: {self.decisions}",
             f"seconds:   {self.seconds:.2f}",
         ]
+        if self.incomplete:
+            out.append(f"missing §: {self.incomplete} document(s) list sections that were not found "
+                       "(documents.sections_missing; they are partial)")
         if self.from_pages:
             out.append(f"pages:     {self.from_pages} document(s) extracted again from stored pages, files not read")
         if self.vanished:
@@ -174,6 +178,7 @@ class Collector:
         else:
             document = result.rows["documents"][0]
             summary.partial += document["status"] == "partial"
+            summary.incomplete += bool(document.get("sections_missing"))
             summary.ok += document["status"] != "partial"
             summary.repairs += sum(document[f"repair_{step}"] for step in REPAIR_STEPS)
         summary.from_pages += result.from_pages

@@ -88,6 +88,10 @@ DOCUMENTS = Table(
         _c("engine", STR, "Reader used: pdfplumber, pypdfium2, text or html."),
         _c("encoding", STR, "Encoding detected for text and HTML files (utf-8, cp1252, iso8859-1 ...); null for PDFs."),
         _c("ocr_pages", INTS, "1-based pages whose text came from OCR."),
+        _c("sections_stated", INTS, "The § the document says it holds: its stated range (Käsitellyt asiat 12–23 §) "
+           "or its contents list; empty where it says neither."),
+        _c("sections_found", INTS, "The § of the items found (their current handlings)."),
+        _c("sections_missing", INTS, "Stated but not found: the document is partial and a warning names them."),
         *(_c(f"repair_{s}", INT, f"Characters changed by the '{s}' repair step.") for s in REPAIR_STEPS),
         _c("seconds", FLOAT, "Wall time spent on this document."),
         _c("extractor_version", STR, "Version of the extractors and their patterns that produced the rows.", False),

@@ -1,6 +1,6 @@
 """Property tests (hypothesis) for the extractors without their own, and for extraction end to end.
 
-For headings, sections, people, bodies, meetings and `extractors.assemble.extract`: arbitrary text
+For headings, item-line candidates, people, bodies, meetings and `extractors.assemble.extract`: arbitrary text
 never raises, and every span lies inside its text and holds what it claims. Texts come in three
 kinds: any Unicode; lines put together from the pieces minutes are made of (§ lines, handling
 lines, headings, person lines, cover labels) mixed with noise; and cuts of the dev corpus with
@@ -12,8 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from extractors import bodies, headings, meetings, people, sections
+from extractors import bodies, candidates, headings, meetings, people
 from extractors.assemble import extract
+from extractors.lines import Lines
 from extractors.nlp import make_doc
 from pipeline.read import read_document
 from pipeline.redact import redact
@@ -83,13 +84,16 @@ def test_headings(text: str) -> None:
 
 @SETTINGS
 @given(TEXTS)
-def test_sections(text: str) -> None:
-    for marker in sections.find_markers(text):
-        assert _inside(text, marker.start, marker.end)
-        assert marker.start <= marker.section_start < marker.section_end <= marker.end
-        assert int(text[marker.section_start:marker.section_end]) == marker.section
-        assert "\n" not in text[marker.start:marker.end]
-        m = marker.mention(text)
+def test_candidates(text: str) -> None:
+    for c in candidates.find(Lines(text)):
+        assert _inside(text, c.start, c.end)
+        assert c.start <= c.section_start < c.section_end <= c.end
+        assert int(text[c.section_start:c.section_end]) == c.section
+        assert "\n" not in text[c.start:c.end]
+        for value, at in ((c.body, c.body_start), (c.date, c.date_start), (c.title, c.title_start), (c.tail, c.tail_start)):
+            if value is not None:
+                assert text[at:at + len(value)] == value
+        m = c.mention(text)
         assert text[m.start:m.end] == m.text
 
 

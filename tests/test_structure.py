@@ -1,10 +1,11 @@
-"""Case tables for the structural extractors: item/handling lines, headings, person lines."""
+"""Case tables for the structural extractors: item-line candidates, headings, person lines."""
 from __future__ import annotations
 
 import pytest
 
 from extractors import headings, people
-from extractors.sections import find_markers
+from extractors import candidates
+from extractors.lines import Lines
 from extractors.nlp import make_doc
 from tests.conftest import case_rows
 
@@ -15,25 +16,21 @@ PEOPLE_CASES = case_rows("people")
 
 @pytest.mark.parametrize("case", SECTION_CASES, ids=[c["note"] for c in SECTION_CASES])
 def test_section_lines(case: dict[str, str]) -> None:
-    markers = find_markers(case["line"])
-    if not case["kind"]:
-        assert markers == [], f"{case['line']!r} must not be an item or handling line"
+    """What one line says (its form, §, body, date, title, tail); whether it opens an item is the
+    document's decision (tests/test_segment.py)."""
+    found = candidates.find(Lines(case["line"]))
+    if not case["form"]:
+        assert found == [], f"{case['line']!r} must not be a candidate item line"
         return
-    assert len(markers) == 1
-    m = markers[0]
-    assert m.kind == case["kind"]
-    assert m.section == int(case["section"])
-    assert (m.body or "") == case["body"]
-    assert (m.date or "") == case["date"]
-    assert (m.title or "") == case["title"]
-    assert case["line"][m.section_start:m.section_end] == case["section"]
-
-
-def test_table_of_contents_is_flagged() -> None:
-    text = "ASIALUETTELO\n§ 180 Kokouksen laillisuus\n§ 181 Pöytäkirjan tarkastajat\n§ 182 Talousarvio\n" \
-           "§ 180 Kokouksen laillisuus\nKuntalain mukaan ..."
-    markers = find_markers(text)
-    assert [m.toc for m in markers] == [True, True, True, False]
+    assert len(found) == 1
+    c = found[0]
+    assert c.form == case["form"]
+    assert c.section == int(case["section"])
+    assert (c.body or "") == case["body"]
+    assert (c.date or "") == case["date"]
+    assert (c.title or "") == case["title"]
+    assert (c.tail or "") == case["tail"]
+    assert case["line"][c.section_start:c.section_end] == case["section"]
 
 
 @pytest.mark.parametrize("case", HEADING_CASES, ids=[c["note"] for c in HEADING_CASES])
