@@ -89,6 +89,7 @@ def classify(span: Doc | Span | None) -> tuple[str | None, Mention | None]:
 
 _ITEM = re.compile(r"(\d{1,4})(?:[ \t]*(?:[-–—][ \t]*|[ \t]+(?=\d))(\d{1,4}))?")
 _MAX_RANGE = 500
+_HEADING_MAX = 60
 
 
 def _sections(listing: str) -> list[int]:
@@ -122,15 +123,11 @@ def section_lists(span: Doc | Span | None) -> list[tuple[int, str, Mention]]:
     if span is None or not span_text(span).strip():
         return []
     doc, base, text = span.doc, span.start_char, span_text(span)
-    rx = _rx()["appeals.section_list"]
     lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", text)]
     out: list[tuple[int, str, Mention]] = []
     for k, (ls, le) in enumerate(lines):
         line = text[ls:le]
-        for m in rx.finditer(line):
-            before = line[:m.start()]
-            if m.group("signs") and before.strip() and not before.rstrip().endswith((":", ",")):
-                continue  # "kuntalain 136 §": a statute, not a list
+        for m in _lists(line):
             listing = m.group("list") or m.group("signs")
             kind, mention = _remedy(doc, base, text, lines, k, ls + m.start(), ls + m.end())
             if kind is None or mention is None:
@@ -139,22 +136,57 @@ def section_lists(span: Doc | Span | None) -> list[tuple[int, str, Mention]]:
     return out
 
 
+def _lists(line: str) -> list[re.Match[str]]:
+    """The lists of § a line holds ("kuntalain 136 §" is a statute, not a list)."""
+    out = []
+    for m in _rx()["appeals.section_list"].finditer(line):
+        before = line[:m.start()]
+        if m.group("signs") and before.strip() and not before.rstrip().endswith((":", ",")):
+            continue
+        out.append(m)
+    return out
+
+
+def _heading_like(line: str) -> bool:
+    """A short line without a sentence's end: a heading ("Muutoksenhakukielto", "OIKAISUVAATIMUSOHJE")."""
+    return len(line) <= _HEADING_MAX and not line.endswith((".", ";", ":"))
+
+
 def _remedy(doc: Doc, base: int, text: str, lines: list[tuple[int, int]], k: int, start: int, end: int
             ) -> tuple[str | None, Mention | None]:
-    """The remedy a list of § stands under: its own line before the list, its paragraph before it,
-    the heading line above the paragraph, then what follows it (its line, its paragraph)."""
-    first = k
-    while first > 0 and text[lines[first - 1][1]:lines[first][0]].count("\n") < 2:
-        first -= 1  # the paragraph's first line
-    last = k
-    while last + 1 < len(lines) and text[lines[last][1]:lines[last + 1][0]].count("\n") < 2:
-        last += 1
-    places = [(lines[k][0], start), (lines[first][0], start)]
-    if first > 0:
-        places.append(lines[first - 1])
-    places += [(end, lines[k][1]), (end, lines[last][1])]
-    if last + 1 < len(lines):
-        places.append(lines[last + 1])
+    """The remedy a list of § stands under. A list on a heading's line ("Valitusosoitus, 42 § ja 45 §",
+    "Kielto hakea muutosta: § 388–389") takes it from that line, else from the text under it; a list
+    on a line of its own ("Pykälät 184, 188") from its section above it: the paragraphs up to the
+    heading ("Oikaisuvaatimusohje" / "Seuraaviin päätöksiin …" / the list), else the text under it."""
+    def line(i: int) -> str:
+        return text[lines[i][0]:lines[i][1]].strip()
+
+    def para_start(i: int) -> int:
+        while i > 0 and text[lines[i - 1][1]:lines[i][0]].count("\n") < 2:
+            i -= 1
+        return i
+
+    first = para_start(k)
+    own = text[lines[k][0]:start].strip()
+    places = [(lines[k][0], start)]
+    if not _heading_like(own.rstrip(":, ")) or not own:
+        places.append((lines[first][0], start))  # the list ends a sentence of its paragraph
+    if not own and first == k:
+        i = first - 1
+        while i >= 0 and not _lists(line(i)):
+            top = para_start(i)
+            places.append((lines[top][0], lines[i][1]))
+            if _heading_like(line(top)) and top == i:
+                break
+            i = top - 1
+        if len(places) > 2:  # read from the heading down, as the section is written
+            places = places[:2] + [(places[-1][0], places[2][1])]
+    places.append((end, lines[k][1]))
+    j = k + 1  # the text under it, up to the next list or heading
+    while j < len(lines) and not _lists(line(j)) and not _heading_like(line(j)):
+        j += 1
+    if j > k + 1:
+        places.append((lines[k + 1][0], lines[j - 1][1]))
     for s, e in places:
         kind, mention = _kind_of(doc, base + s, base + e)
         if kind is not None:

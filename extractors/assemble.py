@@ -52,7 +52,7 @@ def _fills() -> tuple[Callable[[Handle], None], ...]:
     return tuple(out)
 
 
-def _closing_appeals(doc: Doc, seg: Segmentation) -> dict[int, tuple[str, Mention | None]]:
+def closing_appeals(doc: Doc, seg: Segmentation) -> dict[int, tuple[str, Mention | None]]:
     """Appeals assigned by § on the closing pages, each with the phrase that names the kind.
 
     Only the closing pages are read (or, where no closing heading was found, what follows the last
@@ -115,7 +115,7 @@ def extract(text: str) -> Extraction:
         if c.date and (c.dated or c.form in ("pykala", "history_row")):
             history.setdefault(c.section, []).append(c)
     shared = Shared(text, doc, seg, doc_type, bodies.body_names(text), meeting, officer, diary_ids.find(doc),
-                    _closing_appeals(doc, seg) if doc_type == "minutes" else {}, history)
+                    closing_appeals(doc, seg) if doc_type == "minutes" else {}, history)
     fills = _fills()
     ordinal = 0
     for item in seg.items:

@@ -53,15 +53,15 @@ def classify_doc_type(text: str, seg: Segmentation, officer: bool) -> tuple[str,
     current = [h for h in handlings if h.current]
     decided = [h for h in current if _decided(text, h)]
     proposed = [h for h in handlings if h.of("proposal", "proposal_revised")]
-    if not decided and not proposed and not any(_decided(text, h) for h in handlings):
-        return "other", "doctype.no_proposal_or_decision"
     if word == "agenda":
         return "agenda", "doctype.word_agenda"
-    if not decided and proposed:
-        return "agenda", "doctype.no_decisions"
     if word in ("minutes", "extract"):
         return "minutes", f"doctype.word_{word}"
-    return "minutes", "doctype.decided"
+    if decided:
+        return "minutes", "doctype.decided"
+    if proposed:
+        return "agenda", "doctype.no_decisions"
+    return "other", "doctype.no_proposal_or_decision"
 
 
 def _decided(text: str, h: object) -> bool:

@@ -60,22 +60,24 @@ def _literal(pattern: str) -> str:
 
 
 @built_once
-def _table() -> tuple[re.Pattern[str], dict[str, dict]]:
-    """One regex of every label at a line start, the longest first, each in a named group."""
+def _table() -> tuple[re.Pattern[str], dict[str, list[tuple[re.Pattern[str], dict]]]]:
+    """One regex that finds the line starts where some label may begin, and each label's own regex,
+    grouped by the label's first letter: at a line start the longest label that fits wins
+    ("OIKAISUVAATIMUSOHJE JA VALITUSOSOITUS" over "Oikaisuvaatimusohje")."""
     entries = [e for e in load_patterns(NAME) if e.get("label") != "guard"]
     alternatives = []
-    groups: dict[str, dict] = {}
-    ordered = sorted(entries, key=lambda e: (e["kind"] == "regex", -len(e["pattern"])))
-    for k, e in enumerate(ordered):
-        name = f"g{k}"
-        groups[name] = e
+    by_letter: dict[str, list[tuple[re.Pattern[str], dict]]] = {}
+    for e in entries:
         if e["kind"] == "regex":
             body = e["pattern"] if e.get("ignore_case", True) is False else f"(?i:{e['pattern']})"
+            letters = "*"
         else:
             body = _literal(e["pattern"])
-        alternatives.append(f"(?P<{name}>{body})")
-    rx = re.compile(r"(?m)^(?P<lead>[ \t]*(?:#{1,4}[ \t]*|[•·\-–*][ \t]+)?)(?:" + "|".join(alternatives) + ")")
-    return rx, groups
+            letters = e["pattern"][0].lower()
+        alternatives.append(body)
+        by_letter.setdefault(letters, []).append((re.compile(body), e))
+    rx = re.compile(r"(?m)^(?P<lead>[ \t]*(?:#{1,4}[ \t]*|[•·\-–*][ \t]+)?)(?=" + "|".join(alternatives) + ")")
+    return rx, by_letter
 
 
 @dataclass
@@ -117,19 +119,24 @@ def _form(text: str, end: int, line_end: int) -> tuple[str, bool, int]:
 
 
 def _raw(text: str) -> list[_Raw]:
-    rx, groups = _table()
+    rx, by_letter = _table()
     out = []
     for m in rx.finditer(text):
-        name = next(k for k, v in m.groupdict().items() if v is not None and k != "lead")
-        entry = groups[name]
-        start, end = m.start(name), m.end(name)
-        if not text[start].isupper():
+        start = m.end()
+        if start >= len(text) or not text[start].isupper():
             continue
-        line_start = m.start()
+        best: tuple[int, dict] | None = None
+        for pattern, entry in by_letter.get(text[start].lower(), []) + by_letter.get("*", []):
+            found = pattern.match(text, start)
+            if found is not None and (best is None or found.end() > best[0]):
+                best = (found.end(), entry)
+        if best is None:
+            continue
+        end, entry = best
         line_end = text.find("\n", end)
         line_end = len(text) if line_end < 0 else line_end
         form, colon, rem = _form(text, end, line_end)
-        out.append(_Raw(entry, start, end, line_start, line_end, start - line_start, form, colon, rem))
+        out.append(_Raw(entry, start, end, m.start(), line_end, start - m.start(), form, colon, rem))
     return out
 
 
@@ -153,9 +160,12 @@ def _accept(text: str, r: _Raw, style: Counter[str], label_indent: int | None) -
     if r.indent > _MAX_LABEL_INDENT or (label_indent is not None and r.indent > label_indent + 2
                                         and style["column"] >= _STYLE_MIN):
         return False
-    if r.form == "glued" and r.end < len(text) and not text[r.end].isalpha() and \
-            not (text[r.end].isdigit() and style["glued"] >= _STYLE_MIN):
-        return False  # "Päätös2025" is a word; "Käsittely2. varapuheenjohtaja …" where labels are glued
+    if r.form == "glued" and r.end < len(text):
+        nxt, last = text[r.end], text[r.end - 1]
+        if not nxt.isalpha() and not (nxt.isdigit() and style["glued"] >= _STYLE_MIN):
+            return False  # "Päätös2025" is a word; "Käsittely2. varapuheenjohtaja …" where labels are glued
+        if nxt.isalpha() and last.isupper() and nxt.isupper():
+            return False  # "PÄÄTÖSVALTAISUUDEN" is one word in capitals, not "PÄÄTÖS" glued to text
     rem = text[r.rem_start:r.line_end]
     first = rem[:1]
     if r.form in ("own_line", "colon"):

@@ -481,6 +481,11 @@ def segment(doc: Doc, heads: list[Heading] | None = None) -> Segmentation:
         k = bisect_left(head_starts, c.end)
         first_head = head_starts[k] if k < len(head_starts) else len(text)
         group += [m for m in members[1:] if m.start < first_head]
+        # History lines between the header's lines ("Pykälä 58" / "Kh 10.2.2025 § 31" / "§ 58") are evidence
+        # of the item's earlier handlings, not cuts.
+        last_line = max(m.line for m in group)
+        group += [x for x in body_cands if c.line < x.line < last_line and x not in group and x.dated]
+        group.sort(key=lambda x: x.line)
         items.append(Item(lines[start_line].start, len(text), c, header=group))
         floor = members[-1].line + 1
     for k in range(len(items) - 1):
