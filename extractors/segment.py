@@ -33,7 +33,7 @@ from extractors.context import Context
 from extractors.headings import Heading
 from extractors.lines import Lines
 from extractors.nlp import doc_text
-from extractors.people import looks_like_person_line
+from extractors.people import is_presenter_line
 from extractors.titles import is_diary_line, item_title
 
 # Labels that frame a document rather than open the item's own text: an officer decision puts
@@ -45,6 +45,7 @@ _FORM_SCORE = {"sign_num": 3.0, "num_sign": 3.0, "pykala": 3.0, "abbr_num_sign":
                "body_date_sign": 3.0, "body_date_num_sign": 3.0, "body_sign": 2.5, "bare_upper": 2.0,
                "abbr_num": 1.0, "bare_title": 0.5}
 _TOC_GAP_LINES = 2          # non-blank lines allowed between two contents entries (a wrapped title)
+_ENDS_WITH_DATE = re.compile(r"\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2})[ \t]*$")
 _TOC_STEP = 50             # a contents list's numbers grow by at most this much from entry to entry
 _HEADER_WINDOW = 8          # lines above an item's § line searched for its header block
 
@@ -255,6 +256,8 @@ def _score(c: Candidate, own: bool | None, ctx: Context, toc_numbers: set[int], 
     above = lines[c.line - 1] if c.line > 0 else None
     if above is None or above.blank:
         score += 0.5
+    if above is not None and not above.blank and _ENDS_WITH_DATE.search(above.text) and not c.title:
+        score -= 5.0  # "… päätöksestä 2.7.2024" / "§ 164": a reference wrapped onto its own line
     sentence = bool(c.title) and (c.title.endswith(".") and len(c.title.split()) > 4
                                   or lines.text[c.section_end:c.section_end + 1] in ".,")
     if sentence:
@@ -415,7 +418,7 @@ def _titles_not_headings(items: list[Item], heads: list[Heading], lines: Lines,
         after = lines[nxt.index + 1] if nxt.index + 1 < len(lines) else None
         wrapped = h.form == "own_line" and after is not None and after.stripped[:1].islower() and \
             not after.stripped.endswith(".")  # "Tiedoksi" / "merkittävät asiat": a title wrapped
-        on_line = h.form in ("same_line", "glued") and h.remainder[:1].islower() and not looks_like_person_line(h.remainder)
+        on_line = h.form in ("same_line", "glued") and h.remainder[:1].islower() and not is_presenter_line(h.remainder)
         if wrapped or on_line:
             drop.add(h.start)
     return [h for h in heads if h.start not in drop] if drop else heads

@@ -139,6 +139,17 @@ def item_title(item: Item, lines: Lines, by_line: dict[int, Candidate], heads: l
         after = follow[1] if len(follow) > 1 else None
         if _continues(lines.text[start:span[0].end], follow[0], after, by_line, head_lines):
             span.append(follow[0])
+    elif by_toc is None and len(follow) == 2 and follow[0].blank and not follow[1].blank and toc_title is not None \
+            and _toc_lines(toc_title, [Line(0, start, span[0].end, lines.text[start:span[0].end]), follow[1]]) == 2:
+        span.append(follow[1])  # the contents list spells the title over the blank line
+    elif by_toc is None and len(follow) == 2 and follow[0].blank and not follow[1].blank:
+        # A title broken by a forced line break, a blank line between its parts ("Koulukuljetusperiaatteet"
+        # / "" / "lukuvuodelle 2024 2025"): only an unmistakable continuation, in lower case or in capitals.
+        first, nxt = lines.text[start:span[0].end], follow[1]
+        caps = [ch for ch in first + nxt.stripped if ch.isalpha()]
+        if (nxt.stripped[:1].islower() or caps and all(ch.isupper() for ch in caps)) and \
+                _continues(first, nxt, lines[nxt.index + 1] if nxt.index + 1 < len(lines) else None, by_line, head_lines):
+            span.append(nxt)
     end = span[-1].end
     title = " ".join(lines.text[start:end].split()).lstrip("# ").strip()
     if not title or len(title) > _MAX_TITLE:
