@@ -9,6 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from pipeline.explore import add_commands
 from pipeline.read import DEFAULT_ENGINE, ENGINES
 
 DEFAULT_SRC = Path("data/raw")
@@ -210,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--workers", type=int, default=1, help="documents processed in parallel processes")
     srv.add_argument("--prune", action="store_true", help="delete the rows of files no longer under SRC")
     srv.set_defaults(func=_serve)
+    add_commands(sub)  # case, search, export, browse: pipeline/explore.py
     return parser
 
 
