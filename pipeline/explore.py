@@ -16,18 +16,17 @@ DEFAULT_OUT = Path("data/processed")
 HISTORY = "history"
 
 
-def _output_problem(out: Path) -> str | None:
-    if not (out / "decisions").exists():
-        return f"no tables under {out}; run `minutes ingest SRC --out {out}` first"
-    return None
-
-
-def _fresh(out: Path) -> None:
+def _ready(out: Path) -> bool:
+    """Whether `out` holds tables (else say so); the cases and the index brought up to date first."""
     from pipeline.derived import ensure_fresh
 
+    if not (out / "decisions").exists():
+        print(f"minutes: no tables under {out}; run `minutes ingest SRC --out {out}` first", file=sys.stderr)
+        return False
     warning = ensure_fresh(out)
     if warning:
         print(f"minutes: {warning}", file=sys.stderr)
+    return True
 
 
 def _date(value: str) -> date:
@@ -75,11 +74,8 @@ def _case(args: argparse.Namespace) -> int:
     from pipeline.cases import find
     from pipeline.store import Store
 
-    problem = _output_problem(args.out)
-    if problem:
-        print(f"minutes: {problem}", file=sys.stderr)
+    if not _ready(args.out):
         return 2
-    _fresh(args.out)
     store = Store(args.out)
     found = find(store.read("cases"), args.id).to_pylist()
     if not found:
@@ -98,11 +94,8 @@ def _case(args: argparse.Namespace) -> int:
 def _search(args: argparse.Namespace) -> int:
     from pipeline.search.query import Filters, SearchError, open_index, search
 
-    problem = _output_problem(args.out)
-    if problem:
-        print(f"minutes: {problem}", file=sys.stderr)
+    if not _ready(args.out):
         return 2
-    _fresh(args.out)
     filters = Filters(args.organization, args.body, args.since, args.until, tuple(args.outcome or ()))
     try:
         result = search(open_index(args.out), " ".join(args.words), filters, limit=args.limit)
@@ -127,17 +120,14 @@ def _search(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from pipeline.export import export
 
-    problem = _output_problem(args.out)
-    if problem:
-        print(f"minutes: {problem}", file=sys.stderr)
-        return 2
     if args.dest.exists() and not args.dest.is_dir():
         print(f"minutes: {args.dest} is a file; give a folder to write the export into", file=sys.stderr)
         return 2
     if len(args.delimiter) != 1:
         print("minutes: --delimiter must be one character (',' or ';' for Excel in a Finnish locale)", file=sys.stderr)
         return 2
-    _fresh(args.out)
+    if not _ready(args.out):
+        return 2
     result = export(args.out, args.format, args.dest, args.delimiter)
     print(f"minutes export {args.out} -> {', '.join(str(f) for f in result.files)}")
     print("  " + ", ".join(f"{name} {n}" for name, n in result.rows.items()))
@@ -150,11 +140,8 @@ def _export(args: argparse.Namespace) -> int:
 def _browse(args: argparse.Namespace) -> int:
     from pipeline.browse.server import serve
 
-    problem = _output_problem(args.out)
-    if problem:
-        print(f"minutes: {problem}", file=sys.stderr)
+    if not _ready(args.out):
         return 2
-    _fresh(args.out)
     try:
         serve(args.out, args.port)
     except OSError as exc:

@@ -121,7 +121,8 @@ def snapshot(out: Path) -> dict[str, list]:
     con = sqlite3.connect(out / "search.sqlite")
     found = {table: sorted(con.execute(f"SELECT * FROM {table}").fetchall())
              for table in ("lexicon", "terms")}
-    found["hits"] = sorted(con.execute("SELECT decision_id, title, proposal, decision FROM hits").fetchall())
+    found["hits"] = sorted(con.execute("SELECT h.decision_id, t.title, t.proposal, t.decision FROM hits h "
+                                       "JOIN texts t ON t.rowid = h.rowid").fetchall())
     con.close()
     return found
 

@@ -2,8 +2,8 @@
 
 SQLite's FTS5 (in Python's standard library) holds the stems of each decision's title,
 proposal and decision (`pipeline.search.words`), ranked by bm25; the `hits` table beside it
-holds what a result shows (the texts for the snippet, the filters, where each field starts in
-the document for the page). `sync` compares the documents the index holds with the
+holds what a result is filtered by and where each field starts in the document (for the page),
+`texts` the texts for the snippet: apart, so that filtering thousands of matches reads small rows. `sync` compares the documents the index holds with the
 `documents` table (doc_id and when it was processed) and re-indexes only what changed, so a run
 pays for its own documents, not for the output. It runs after every run's commit, under the
 output's lock (`pipeline.derived`); readers open the file while it is written (WAL mode).
@@ -26,7 +26,7 @@ import pyarrow as pa
 from pipeline.search.words import stem, stems, words
 
 INDEX_NAME = "search.sqlite"
-FORMAT = "1"  # a change of the index's tables or of the stemming rules: the index is built again
+FORMAT = "2"  # a change of the index's tables or of the stemming rules: the index is built again
 FIELDS = ("title", "proposal", "decision")
 WEIGHTS = (4.0, 1.0, 2.0)  # bm25 weight of a match in the title, the proposal, the decision
 _SCHEMA = f"""
@@ -35,14 +35,12 @@ CREATE TABLE docs(doc_id TEXT PRIMARY KEY, stamp TEXT NOT NULL, source_path TEXT
 CREATE TABLE hits(
     rowid INTEGER PRIMARY KEY, decision_id TEXT UNIQUE NOT NULL, doc_id TEXT NOT NULL, ordinal INTEGER,
     organization TEXT, organization_key TEXT, body TEXT, body_key TEXT, meeting_date TEXT, section INTEGER,
-    outcome TEXT, current INTEGER, page_start INTEGER, title TEXT, proposal TEXT, decision TEXT,
-    title_at INTEGER, proposal_at INTEGER, decision_at INTEGER);
+    outcome TEXT, current INTEGER, page_start INTEGER, title_at INTEGER, proposal_at INTEGER, decision_at INTEGER);
 CREATE INDEX hits_doc ON hits(doc_id);
-CREATE INDEX hits_date ON hits(meeting_date);
+CREATE TABLE texts(rowid INTEGER PRIMARY KEY, title TEXT, proposal TEXT, decision TEXT);
 CREATE TABLE lexicon(word TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE terms(term TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
 CREATE VIRTUAL TABLE fts USING fts5({", ".join(FIELDS)}, tokenize='unicode61 remove_diacritics 0');
-INSERT INTO fts(fts, rank) VALUES('rank', 'bm25({", ".join(map(str, WEIGHTS))})');
 """
 _DECISION_COLUMNS = ("decision_id", "doc_id", "ordinal", "organization", "body", "meeting_date", "section",
                      "outcome", "current", "page_start", *FIELDS)
@@ -151,9 +149,11 @@ def _remove(con: sqlite3.Connection, doc_ids: list[str]) -> None:
     for start in range(0, len(doc_ids), 500):
         chunk = doc_ids[start:start + 500]
         marks = ",".join("?" * len(chunk))
-        texts = con.execute(f"SELECT title, proposal, decision FROM hits WHERE doc_id IN ({marks})", chunk)
+        rows = f"SELECT rowid FROM hits WHERE doc_id IN ({marks})"
+        texts = con.execute(f"SELECT title, proposal, decision FROM texts WHERE rowid IN ({rows})", chunk)
         _count(con, _word_counts(texts.fetchall()), -1)
-        con.execute(f"DELETE FROM fts WHERE rowid IN (SELECT rowid FROM hits WHERE doc_id IN ({marks}))", chunk)
+        con.execute(f"DELETE FROM fts WHERE rowid IN ({rows})", chunk)
+        con.execute(f"DELETE FROM texts WHERE rowid IN ({rows})", chunk)
         con.execute(f"DELETE FROM hits WHERE doc_id IN ({marks})", chunk)
         con.execute(f"DELETE FROM docs WHERE doc_id IN ({marks})", chunk)
 
@@ -170,7 +170,7 @@ def _add(con: sqlite3.Connection, decisions: pa.Table, fields: pa.Table, docs: d
     starts = _field_starts(fields)
     cols = {c: decisions[c].to_pylist() for c in _DECISION_COLUMNS}
     next_id = (con.execute("SELECT max(rowid) FROM hits").fetchone()[0] or 0) + 1
-    hits, fts = [], []
+    hits, fts, texts_rows = [], [], []
     for i, decision_id in enumerate(cols["decision_id"]):
         doc_id, ordinal = cols["doc_id"][i], cols["ordinal"][i]
         texts = [cols[f][i] for f in FIELDS]
@@ -179,9 +179,11 @@ def _add(con: sqlite3.Connection, decisions: pa.Table, fields: pa.Table, docs: d
                      cols["body"][i], (cols["body"][i] or "").casefold(),
                      day.isoformat() if day else None, cols["section"][i], cols["outcome"][i],
                      None if cols["current"][i] is None else int(cols["current"][i]), cols["page_start"][i],
-                     *texts, *(starts.get((doc_id, ordinal, f)) for f in FIELDS)))
+                     *(starts.get((doc_id, ordinal, f)) for f in FIELDS)))
+        texts_rows.append((next_id + i, *texts))
         fts.append((next_id + i, *(" ".join(stems(t)) for t in texts)))
-    con.executemany(f"INSERT INTO hits VALUES ({','.join('?' * 19)})", hits)
+    con.executemany(f"INSERT INTO hits VALUES ({','.join('?' * 16)})", hits)
+    con.executemany("INSERT INTO texts VALUES (?, ?, ?, ?)", texts_rows)
     con.executemany("INSERT INTO fts(rowid, title, proposal, decision) VALUES (?, ?, ?, ?)", fts)
     _count(con, _word_counts(zip(*(cols[f] for f in FIELDS))), 1)
     con.executemany("INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?)", [

@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from pipeline.search.index import FIELDS, index_path
+from pipeline.search.index import FIELDS, WEIGHTS, index_path
 from pipeline.search.words import compound_parts, pieces, stem, words
 
 EXPAND_MIN = 4  # shorter stems (kun, tie) are parts of too many words to expand
 EXPAND_MAX = 200  # terms a query word may expand to, the most frequent first
 SNIPPET_BEFORE, SNIPPET_AFTER = 8, 22  # words around the first hit
+RANK = f"bm25(fts, {', '.join(map(str, WEIGHTS))})"  # a match in the title weighs most (index.WEIGHTS)
 _SPACE = re.compile(r"\s+")
 
 
@@ -95,19 +96,15 @@ def expand(con: sqlite3.Connection, word: str) -> list[str]:
 
 
 def _where(filters: Filters) -> tuple[str, list[object]]:
-    sql, args = [], []
-    if filters.organization:
-        sql.append("instr(h.organization_key, ?) > 0")
-        args.append(filters.organization.casefold())
-    if filters.body:
-        sql.append("instr(h.body_key, ?) > 0")
-        args.append(filters.body.casefold())
-    if filters.since:
-        sql.append("h.meeting_date >= ?")
-        args.append(filters.since.isoformat())
-    if filters.until:
-        sql.append("h.meeting_date <= ?")
-        args.append(filters.until.isoformat())
+    """The SQL conditions of the filters (and their values) on the `hits` table."""
+    wanted = [
+        ("instr(h.organization_key, ?) > 0", filters.organization and filters.organization.casefold()),
+        ("instr(h.body_key, ?) > 0", filters.body and filters.body.casefold()),
+        ("h.meeting_date >= ?", filters.since and filters.since.isoformat()),
+        ("h.meeting_date <= ?", filters.until and filters.until.isoformat()),
+    ]
+    sql = [condition for condition, value in wanted if value]
+    args: list[object] = [value for _, value in wanted if value]
     if filters.outcomes:
         sql.append(f"h.outcome IN ({','.join('?' * len(filters.outcomes))})")
         args.extend(o.upper() for o in filters.outcomes)
@@ -124,12 +121,15 @@ def search(con: sqlite3.Connection, text: str, filters: Filters = Filters(), lim
     terms = {w: expand(con, w) for w in query_words}
     match = " AND ".join("(" + " OR ".join(f'"{t}"' for t in group) + ")" for group in terms.values())
     where, args = _where(filters)
-    base = f"FROM fts JOIN hits h ON h.rowid = fts.rowid WHERE fts MATCH ?{where}"
+    joined = f"FROM fts JOIN hits h ON h.rowid = fts.rowid WHERE fts MATCH ?{where}"
     rows = con.execute(
-        "SELECT h.decision_id, h.doc_id, h.organization, h.body, h.meeting_date, h.section, h.outcome, h.title, "
-        f"h.proposal, h.decision, h.title_at, h.proposal_at, h.decision_at, h.page_start, fts.rank {base} "
-        "ORDER BY fts.rank LIMIT ? OFFSET ?", [match, *args, limit, offset]).fetchall()
-    total = con.execute(f"SELECT count(*) {base}", [match, *args]).fetchone()[0]
+        f"SELECT h.decision_id, h.doc_id, h.organization, h.body, h.meeting_date, h.section, h.outcome, "
+        f"t.title, t.proposal, t.decision, h.title_at, h.proposal_at, h.decision_at, h.page_start, r.score "
+        f"FROM (SELECT h.rowid AS rowid, {RANK} AS score {joined} ORDER BY score LIMIT ? OFFSET ?) r "
+        "JOIN hits h ON h.rowid = r.rowid JOIN texts t ON t.rowid = r.rowid ORDER BY r.score",
+        [match, *args, limit, offset]).fetchall()
+    counted = joined if where else "FROM fts WHERE fts MATCH ?"  # no filter: FTS5 alone counts
+    total = con.execute(f"SELECT count(*) {counted}", [match, *args]).fetchone()[0]
     matched = set().union(*terms.values())
     docs = _documents(con, {r[1] for r in rows})
     hits = [_hit(row, matched, docs) for row in rows]
