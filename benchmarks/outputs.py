@@ -13,6 +13,7 @@ named votes on every tenth handling, and pages holding the text the mentions poi
 from __future__ import annotations
 
 import argparse
+import bisect
 import itertools
 import random
 import sys
@@ -27,7 +28,7 @@ from pipeline.document import PAGE_JOIN  # noqa: E402
 from pipeline.store import Store  # noqa: E402
 
 PER_DOCUMENT = 10
-PAGE_CHARS = 2400
+PAGE_CHARS = 2400  # a page ends at the first line end after this many characters
 BODIES = ("Kunnanhallitus", "Kunnanvaltuusto", "Sivistyslautakunta", "Tekninen lautakunta", "Ympäristölautakunta")
 PLACES = ("Aura", "Eura", "Hamina", "Iitti", "Joroinen", "Kemi", "Lieto", "Muhos", "Nokia", "Orivesi", "Pori",
           "Raahe", "Salo", "Tuusula", "Vaasa")
@@ -107,21 +108,24 @@ def _document(rng: random.Random, n: int, day: date, org: str, body: str) -> dic
                 votes.append({"doc_id": doc_id, "decision_id": row["decision_id"], "ordinal": ordinal, "voter": voter,
                               "vote": "yes" if v < 5 else "no", "rule_id": "bench.votes", "char_start": start,
                               "extractor_version": "bench"})
-    pages, starts = [], []
-    for p, at in enumerate(range(0, len(text), PAGE_CHARS), 1):
-        starts.append(at + (p - 1) * len(PAGE_JOIN))
-        pages.append({"doc_id": doc_id, "page": p, "text": text[at:at + PAGE_CHARS], "engine": "text",
+    # pages cut at line ends: joined with PAGE_JOIN ("\n") they are the text again, so the offsets
+    # above are offsets in the repaired text, as extraction gives them
+    text = text.rstrip("\n")
+    pages, starts, at = [], [], 0
+    while at < len(text):
+        end = text.find(PAGE_JOIN, at + PAGE_CHARS)
+        end = len(text) if end < 0 else end
+        starts.append(at)
+        pages.append({"doc_id": doc_id, "page": len(pages) + 1, "text": text[at:end], "engine": "text",
                       "reader_version": "bench"})
-    shift = lambda offset: offset + (offset // PAGE_CHARS) * len(PAGE_JOIN)  # noqa: E731 - the page joins
+        at = end + len(PAGE_JOIN)
     for m in mentions:
-        m["char_start"], m["char_end"] = shift(m["char_start"]), shift(m["char_end"])
-        m["page"] = m["char_start"] // (PAGE_CHARS + len(PAGE_JOIN)) + 1
+        m["page"] = bisect.bisect_right(starts, m["char_start"])
     for r in decisions:
-        r["page_start"] = shift(r["char_start"]) // (PAGE_CHARS + len(PAGE_JOIN)) + 1
-        r["page_end"] = r["page_start"]
+        r["page_start"] = bisect.bisect_right(starts, r["char_start"])
+        r["page_end"] = bisect.bisect_right(starts, max(r["char_start"], r["char_end"] - 1))
     for v in votes:
-        v["char_start"] = shift(v["char_start"])
-        v["page"] = v["char_start"] // (PAGE_CHARS + len(PAGE_JOIN)) + 1
+        v["page"] = bisect.bisect_right(starts, v["char_start"])
     document = {"doc_id": doc_id, "source_path": f"{org.split()[0]}/{body}/{day}.pdf", "status": "ok",
                 "organization": org, "doc_type": "minutes", "n_pages": len(pages), "n_decisions": len(decisions),
                 "page_starts": starts, "extractor_version": "bench",

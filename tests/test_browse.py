@@ -111,3 +111,27 @@ def test_case_page_static_files_and_errors(site: str, dev_output: Path) -> None:
         with pytest.raises(urllib.error.HTTPError) as err:
             get(site + path)
         assert err.value.code == status, path
+
+
+def test_the_large_output_benchmark_runs_on_a_small_output(tmp_path: Path) -> None:
+    """benchmarks/explore.py on 300 decisions: the generated output reads like a run's (every
+    mention where it says, cases across the board's and the council's documents), and each
+    measurement runs."""
+    import subprocess
+    import sys
+
+    from benchmarks.outputs import generate
+
+    out = tmp_path / "out"
+    generate(out, 300)
+    pages = _stored_pages(out)
+    for m in pd.read_parquet(out / "mentions").sample(300, random_state=1).itertuples():
+        view = page_view(pages[m.doc_id], m.char_start, m.char_end, m.text)
+        assert view.exact and view.page == m.page and view.text[view.start:view.end] == m.text
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "benchmarks/explore.py", "--out", str(out), "--repeat", "1"], cwd=root,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "median over the queries" in done.stdout and "a value's source" in done.stdout
+    found = pd.read_parquet(out / "cases")
+    assert (found.n_handlings > 1).sum() > 5 and found.bodies.map(len).max() > 1
