@@ -28,6 +28,7 @@ from pipeline.store import OutputLocked, Store, to_arrow
 
 STAMP_KEY = b"minutes.source"  # the Parquet metadata key holding the stamp a derived table was built from
 _SOURCES = ("documents", "decisions")
+FILTER_MAX = 5000  # documents to read by a doc_id filter; more, and the whole table is read (faster than testing each)
 
 
 def source_stamp(out: Path) -> str:
@@ -78,7 +79,7 @@ def _read(store: Store, table: str, doc_ids: list[str], more: list[tuple] | None
 
     schema = TABLES[table].schema
     filters = list(more or [])
-    if len(doc_ids) < 5000:
+    if len(doc_ids) < FILTER_MAX:
         filters.append(("doc_id", "in", doc_ids))
     found = [pq.read_table(p, filters=filters or None).select(schema.names).cast(schema)
              for p in part_files(store.path(table))]

@@ -54,8 +54,9 @@ class Output:
                 con.execute(f"CREATE TABLE {name} AS SELECT * FROM read_parquet('{_glob(self.out, name)}', "
                             "union_by_name = true)")
             else:  # an output older than the table (and its refresh not made yet): empty, with its columns
-                empty = TABLES[name].schema.empty_table()  # noqa: F841 - DuckDB reads the Arrow table by its name
-                con.execute(f"CREATE TABLE {name} AS SELECT * FROM empty")
+                con.register("empty_table", TABLES[name].schema.empty_table())
+                con.execute(f"CREATE TABLE {name} AS SELECT * FROM empty_table")
+                con.unregister("empty_table")
         con.execute("""
             CREATE TABLE listing AS
             SELECT d.decision_id, d.meeting_date, d.body, d.section, d.title, d.outcome, d.current,
