@@ -7,7 +7,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: run test install system-deps eval docs bench clean demo-fetch
+.PHONY: run test install system-deps browser-deps eval docs bench screenshot clean demo-fetch
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,10 +37,26 @@ system-deps:
 	       "Install them with your system's package manager."; \
 	fi
 
+# Headless Chromium for the browser tests of `minutes browse` (tests/test_browser.py): Debian's
+# `chromium`, installed with apt-get where that is possible (root); elsewhere those tests skip,
+# saying why. Waits for another apt-get holding the lock instead of failing.
+browser-deps:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then \
+	  echo "browser-deps: chromium is installed"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "browser-deps: installing chromium with apt-get"; \
+	  { apt-get update -qq -o DPkg::Lock::Timeout=300 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      -o DPkg::Lock::Timeout=300 --no-install-recommends chromium >/dev/null; } \
+	    || echo "browser-deps: apt-get could not install chromium; the browser tests will be skipped"; \
+	else \
+	  echo "browser-deps: cannot install chromium here (needs root and apt-get); the browser tests will be" \
+	       "skipped. Install it with your system's package manager to run them."; \
+	fi
+
 run: $(STAMP) system-deps
 	$(BIN)/minutes ingest data/raw --out data/processed
 
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps browser-deps
 	$(BIN)/python -m pytest -q
 
 # `minutes fetch --ingest` twice against test sites on 127.0.0.1: listing pages -> decisions -> feeds
@@ -56,6 +72,10 @@ bench: $(STAMP) system-deps
 
 docs: $(STAMP)
 	$(BIN)/python -m pipeline.dictionary > docs/data-dictionary.md
+
+# The README's picture of the decision page, taken by the browser test.
+screenshot: $(STAMP) browser-deps
+	MINUTES_SCREENSHOT=$(CURDIR)/docs/browse-decision.png $(BIN)/python -m pytest -q tests/test_browser.py
 
 clean:
 	rm -rf $(VENV) data/processed/* .eval-out .prefect

@@ -9,6 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from pipeline.explore import add_commands
 from pipeline.read import DEFAULT_ENGINE, ENGINES
 
 DEFAULT_SRC = Path("data/raw")
@@ -225,9 +226,10 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--prune", action="store_true", help="delete the rows of files no longer under SRC")
     srv.set_defaults(func=_serve)
 
-    from pipeline.fetch.cli import add_commands  # `fetch`, `sources check`
+    from pipeline.fetch.cli import add_commands as add_fetch_commands  # `fetch`, `sources check`
 
-    add_commands(sub, DEFAULT_SRC, DEFAULT_OUT)
+    add_fetch_commands(sub, DEFAULT_SRC, DEFAULT_OUT)
+    add_commands(sub)  # case, search, export, browse: pipeline/explore.py
     return parser
 
 

@@ -10,7 +10,7 @@ import sys
 
 import pyarrow as pa
 
-from pipeline.schema import TABLES, Table
+from pipeline.schema import JOINS, TABLES, Table
 
 HEADER = """\
 # Data dictionary
@@ -56,11 +56,18 @@ def table_markdown(table: Table) -> str:
     return "\n".join(lines) + "\n"
 
 
+def joins_markdown() -> str:
+    """The keys the tables join on (pipeline.schema.JOINS), as a table."""
+    lines = ["## Joins", "", "| from | to | gives |", "|---|---|---|"]
+    lines += [f"| `{a}` | `{b}` | {_cell(what)} |" for a, b, what in JOINS]
+    return "\n".join(lines) + "\n"
+
+
 def generate() -> str:
     """The whole dictionary, deterministic (schema order), ending in one newline."""
-    contents = "\n".join(f"- [{name}](#{name})" for name in TABLES)
+    contents = "\n".join(f"- [{name}](#{name})" for name in TABLES) + "\n- [Joins](#joins)"
     sections = "\n".join(table_markdown(t) for t in TABLES.values())
-    return f"{HEADER}\n{contents}\n\n{sections}"
+    return f"{HEADER}\n{contents}\n\n{sections}\n{joins_markdown()}"
 
 
 def main() -> None:

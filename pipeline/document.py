@@ -142,17 +142,20 @@ def process_document(path: Path, root: Path, engine: str = DEFAULT_ENGINE,
 
     doc_id = raw.doc_id
     warnings = list(raw.warnings) + list(ex.warnings)
+    meeting_id = f"{doc_id}:meeting"
     decisions = []
     for d in ex.decisions:
         row = dict(d)
         row.update(
             doc_id=doc_id, decision_id=f"{doc_id}:{d['ordinal']}", doc_type=ex.doc_type,
-            extractor_version=EXTRACTOR_VERSION,
+            extractor_version=EXTRACTOR_VERSION, organization=ex.organization,
+            # an earlier handling (käsittelyhistoria) was made at a meeting this document does not record
+            meeting_id=meeting_id if ex.meetings and d.get("current") else None,
             page_start=page_of(d["char_start"], starts), page_end=page_of(max(d["char_start"], d["char_end"] - 1), starts),
         )
         decisions.append(row)
     mentions = [dict(m, doc_id=doc_id, page=page_of(m["char_start"], starts)) for m in ex.mentions]
-    meetings = [dict(m, doc_id=doc_id, meeting_id=f"{doc_id}:meeting", extractor_version=EXTRACTOR_VERSION)
+    meetings = [dict(m, doc_id=doc_id, meeting_id=meeting_id, extractor_version=EXTRACTOR_VERSION)
                 for m in ex.meetings]
     votes = [dict(v, doc_id=doc_id, decision_id=f"{doc_id}:{v['ordinal']}", page=page_of(v["char_start"], starts),
                   extractor_version=EXTRACTOR_VERSION) for v in ex.votes]
@@ -164,7 +167,7 @@ def process_document(path: Path, root: Path, engine: str = DEFAULT_ENGINE,
     document = {
         "doc_id": doc_id, "source_path": rel, "file_size": raw.size, "doc_type": ex.doc_type,
         "doc_type_rule": ex.doc_type_rule, "status": status, "warnings": warnings,
-        "organization": ex.organization, "n_pages": len(raw.pages), "n_chars": len(text),
+        "organization": ex.organization, "n_pages": len(raw.pages), "n_chars": len(text), "page_starts": starts,
         "n_decisions": len(decisions), "engine": raw.engine, "encoding": raw.encoding,
         "ocr_pages": raw.ocr_pages, "seconds": round(result.seconds, 4),
         "sections_stated": ex.sections_stated, "sections_found": ex.sections_found,

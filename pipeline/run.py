@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline import pages
+from pipeline import derived, pages
 from pipeline.document import (  # noqa: F401 - re-exported: the per-document API lives in pipeline.document
     PAGE_JOIN, DocumentResult, failed_result, failure_row, page_of, process_document, relative_path, repaired_text,
 )
@@ -230,6 +230,7 @@ class Collector:
             self.summary.pruned = True
         if self.plan.changed:
             self.store.drop_orphan_pages()
+        derived.refresh(self.store)  # the cases and the search index follow the tables
         return self.summary
 
 

@@ -84,6 +84,8 @@ DOCUMENTS = Table(
         _c("organization", STR, "Municipality or wellbeing services county named by the document (kunta, kaupunki, hyvinvointialue)."),
         _c("n_pages", INT, "Pages in the source (1 for text files)."),
         _c("n_chars", BIG, "Characters of repaired text that extraction ran on."),
+        _c("page_starts", pa.list_(BIG), "Offset of each page in the repaired text (pages joined with a newline): "
+           "maps a `mentions` offset to its page and to the place in that page's text."),
         _c("n_decisions", INT, "Rows this document contributed to `decisions`."),
         _c("engine", STR, "Reader used: pdfplumber, pypdfium2, text or html."),
         _c("encoding", STR, "Encoding detected for text and HTML files (utf-8, cp1252, iso8859-1 ...); null for PDFs."),
@@ -107,6 +109,9 @@ DECISIONS = Table(
         DOC_ID,
         _c("decision_id", STR, "doc_id + ':' + ordinal: stable key of the row within its document.", False),
         _c("ordinal", INT, "Position of the handling in the document, from 0.", False),
+        _c("organization", STR, "Municipality or wellbeing services county of the document (as in `documents`)."),
+        _c("meeting_id", STR, "The `meetings` row of the meeting that made this handling, where the document "
+           "records that meeting (its current handlings); null for earlier handlings (käsittelyhistoria)."),
         _c("section", INT, "The § number (pykälä); null for an officer decision without one."),
         _c("body", STR, "Deciding body (toimielin), in full where the document gives it."),
         _c("body_aliases", STRS, "Other spellings of the body in the document (Kh, KV ...)."),
@@ -267,8 +272,66 @@ FETCHES = Table(
     ("fetched_at", "fetch_id"),
 )
 
+# Derived tables: built from `decisions` after every run's commit (pipeline/cases.py), never by a worker.
+CASES = Table(
+    "cases",
+    "One row per case (asia) within an organisation, followed across documents and bodies: the handlings "
+    "that share a normalised diary id, or that name each other in their history lines (käsittelyhistoria), "
+    "or that are the same handling (organisation, body, date, §) seen in more than one document.",
+    (
+        _c("case_id", STR, "Stable key of the case: a digest of its organisation and diary id (else of its first handling).", False),
+        _c("organization", STR, "Municipality or wellbeing services county."),
+        _c("diary_id", STR, "Normalised diary number (diary_id_norm) of the case, if any handling gives one."),
+        _prose("title", "The item's heading in the latest handling that gives one."),
+        _c("bodies", STRS, "Bodies that handled the case, in the order of the handlings (a body again after another is listed again)."),
+        _c("first_date", DATE, "Date of the first handling."),
+        _c("last_date", DATE, "Date of the latest handling."),
+        _c("latest_outcome", STR, "Outcome of the latest handling (see decisions.outcome)."),
+        _c("latest_body", STR, "Body of the latest handling."),
+        _c("n_handlings", INT, "Handlings of the case: the same handling seen in several documents counts once.", False),
+        _c("doc_ids", STRS, "Documents the case appears in (see documents.doc_id)."),
+        _c("decision_ids", STRS, "Every decisions row of the case (a handling seen twice has two)."),
+    ),
+    ("organization", "first_date", "case_id"),
+)
+
+CASE_HANDLINGS = Table(
+    "case_handlings",
+    "One row per handling of a case, in order: the case's timeline. A handling seen in its own minutes and "
+    "as history in a later document is one row, with both decisions rows in `decision_ids`.",
+    (
+        _c("case_id", STR, "The cases row.", False),
+        _c("position", INT, "1-based place of the handling in the case's timeline (by date, then §).", False),
+        _c("organization", STR, "Municipality or wellbeing services county."),
+        _c("body", STR, "Deciding body."),
+        _c("meeting_date", DATE, "Date of the meeting that made the handling."),
+        _c("section", INT, "The § number."),
+        _prose("title", "The item's heading."),
+        _c("outcome", STR, "Outcome (from the handling's own minutes where they are in the output)."),
+        _c("decision_id", STR, "The decisions row that stands for the handling: its own minutes first, else the latest document.", False),
+        _c("decision_ids", STRS, "Every decisions row recording this handling."),
+        _c("doc_ids", STRS, "Documents recording this handling."),
+        _c("seen_current", BOOL, "True where a document records the handling as its own (current=true), not only as history."),
+    ),
+    ("case_id", "position"),
+)
+
+# How the tables join (the data dictionary lists them): (from, to, what the join gives).
+JOINS: tuple[tuple[str, str, str], ...] = (
+    ("decisions.doc_id", "documents.doc_id", "the document a handling was read from"),
+    ("decisions.meeting_id", "meetings.meeting_id", "the meeting that made a current handling"),
+    ("votes.decision_id", "decisions.decision_id", "the named votes of a handling"),
+    ("mentions.doc_id, mentions.decision_ordinal", "decisions.doc_id, decisions.ordinal",
+     "where each value of a handling stands (mentions.field names the column)"),
+    ("pages.doc_id, pages.page", "mentions.doc_id, mentions.page", "the page text a value was read from"),
+    ("case_handlings.case_id", "cases.case_id", "a case's timeline"),
+    ("unnest(case_handlings.decision_ids)", "decisions.decision_id", "the decisions rows of a handling"),
+    ("unnest(cases.doc_ids)", "documents.doc_id", "the documents a case appears in"),
+)
+
 TABLES: dict[str, Table] = {t.name: t for t in (DOCUMENTS, DECISIONS, MEETINGS, VOTES, MENTIONS, FAILURES, PAGES,
-                                                  FETCHES)}
+                                                FETCHES, CASES, CASE_HANDLINGS)}
+DERIVED = ("cases", "case_handlings")  # rebuilt from the others, never written by a batch
 
 
 def table(name: str) -> Table:
