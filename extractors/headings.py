@@ -75,7 +75,7 @@ def _table() -> tuple[re.Pattern[str], dict[str, list[tuple[re.Pattern[str], dic
             body = _literal(e["pattern"])
             letters = e["pattern"][0].lower()
         alternatives.append(body)
-        by_letter.setdefault(letters, []).append((re.compile(body), e))
+        by_letter.setdefault(letters, []).append((re.compile(body, re.MULTILINE), e))  # "$": end of line
     rx = re.compile(r"(?m)^(?P<lead>[ \t]*(?:#{1,4}[ \t]*|[•·\-–*][ \t]+)?)(?=" + "|".join(alternatives) + ")")
     return rx, by_letter
 

@@ -129,6 +129,8 @@ def _contents(lines: Lines, cands: list[Candidate], head_lines: set[int]) -> set
         if c.dated or c.form in ("history_row", "pykala"):
             close()
             continue
+        if run and c.weak and c.form != cands[run[-1]].form:
+            continue  # a list keeps to one form: "OY 3" under "§ 10 … NYBERG" is the title's wrapped end
         if run:
             prev = cands[run[-1]]
             gap = [ln for ln in lines.lines[prev.line + 1:c.line] if not ln.blank]

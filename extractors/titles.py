@@ -34,6 +34,9 @@ _MAX_CONTINUATION = 120
 SUBSTANTIVE_LABELS = frozenset({"proposal", "proposal_revised", "decision", "processing", "presenter", "preparer",
                                 "contact", "appeal"})
 _MAX_TITLE = 240
+_HEADING_MARK = re.compile(r"#+[ \t]+")
+# Headings whose section is a short labelled value (a date, a name, a contact), not the item's text.
+_VALUE_LABELS = frozenset({"decision_date", "officer", "preparer", "presenter", "contact"})
 _LETTERHEAD = re.compile(r"\b(PÖYTÄKIRJA|Pöytäkirja(?:ote)?|PÖYTÄKIRJAOTE|ESITYSLISTA|Esityslista|KAUPUNKI|KUNTA|"
                          r"VIRANHALTIJAPÄÄTÖS|HYVINVOINTIALUE|PROTOKOLL|\d+ \(\d+\))")
 
@@ -150,11 +153,18 @@ def item_title(item: Item, lines: Lines, by_line: dict[int, Candidate], heads: l
         if (nxt.stripped[:1].islower() or caps and all(ch.isupper() for ch in caps)) and \
                 _continues(first, nxt, lines[nxt.index + 1] if nxt.index + 1 < len(lines) else None, by_line, head_lines):
             span.append(nxt)
-    end = span[-1].end
-    title = " ".join(lines.text[start:end].split()).lstrip("# ").strip()
+    _set_title(item, lines.text, start, span[-1].end)
+
+
+def _set_title(item: Item, text: str, start: int, end: int) -> bool:
+    """Give the item the title text[start:end], its lines joined, a Markdown heading's "#" left out."""
+    m = _HEADING_MARK.match(text, start, end)
+    start = m.end() if m else start
+    title = " ".join(text[start:end].split())
     if not title or len(title) > _MAX_TITLE:
-        return
+        return False
     item.title, item.title_start, item.title_end = title, start, end
+    return True
 
 
 def _title_line(lines: Lines, after: int, end: int, by_line: dict[int, Candidate], head_lines: set[int]) -> Line | None:
@@ -185,8 +195,8 @@ def _title_above(item: Item, lines: Lines, by_line: dict[int, Candidate], head_l
     if (_stop_line(above, by_line, head_lines) or s.endswith((".", ":")) or _LETTERHEAD.search(s)
             or _person(s) or body_like(s) or len(s) < 8):
         return
-    item.title, item.title_start, item.title_end = " ".join(s.split()), above.content_start, above.end
-    item.start = above.start
+    if _set_title(item, lines.text, above.content_start, above.end):
+        item.start = above.start
 
 
 def _person(s: str) -> bool:
@@ -202,16 +212,24 @@ def _front_title(item: Item, lines: Lines, by_line: dict[int, Candidate], head_l
     last plain line before the first handling or the first item heading."""
     first = item.handlings[0] if item.handlings else None
     limit = item.end
+    values: set[int] = set()   # lines giving a labelled value ("Päätöksen tekijä" / "Liikuntapalvelupäällikkö …")
     if first is not None:
-        substantive = [s.heading.start for s in first.sections if s.label in SUBSTANTIVE_LABELS]
-        limit = first.marker.start if first.marker else min(substantive, default=item.end)
-        if first.sections:
-            limit = min(limit, first.sections[0].heading.start)
+        limit = first.marker.start if first.marker else item.end
+        for sec in first.sections:
+            if sec.label not in _VALUE_LABELS:
+                limit = min(limit, sec.heading.start)
+                break
+            for ln in lines.between(sec.start, sec.end):
+                if ln.blank and values.intersection(range(lines.at(sec.heading.start).index + 1, ln.index)):
+                    break  # the value's paragraph ends
+                if not ln.blank:
+                    values.add(ln.index)
     found: tuple[int, int] | None = None
     prev: tuple[int, int] | None = None
     for ln in lines.between(item.start, limit):
         s = ln.stripped
-        if not s or _stop_line(ln, by_line, head_lines) or _LETTERHEAD.search(s) and len(s.split()) <= 8 or \
+        if not s or ln.index in values or _stop_line(ln, by_line, head_lines) or \
+                _LETTERHEAD.search(s) and len(s.split()) <= 8 or \
                 len(s) < 8 and not s[:1].islower() or body_like(s) and len(s.split()) <= 3:
             prev = None
             continue
@@ -231,5 +249,4 @@ def _front_title(item: Item, lines: Lines, by_line: dict[int, Candidate], head_l
             break
     if found is None:
         return
-    title = " ".join(lines.text[found[0]:found[1]].split()).lstrip("# ").strip()
-    item.title, item.title_start, item.title_end = title, found[0], found[1]
+    _set_title(item, lines.text, *found)

@@ -103,6 +103,21 @@ ASIALUETTELO
         (12, "Katuvalaistuksen saneeraus ja liikenneturvallisuus"), (13, "Hulevesimaksun määrääminen")]
 
 
+def test_a_wrapped_contents_title_that_looks_like_an_item_line_stays_a_title() -> None:
+    # "OY 3" reads like "KH 3" (a body's abbreviation and a number), but a contents list keeps to one form.
+    text = COVER.format(range="") + """
+ASIALUETTELO
+§ 12 TONTIN MYYNTI YRITYSALUEELTA, PUUTUOTE NYBERG
+OY 3
+§ 13 HULEVESIMAKSUN MÄÄRÄÄMINEN 4
+
+""" + ITEM.format(line="TEKLTK 12 §", title="TONTIN MYYNTI YRITYSALUEELTA, PUUTUOTE\nNYBERG OY", what="myynnin") + \
+        "\n" + ITEM.format(line="TEKLTK 13 §", title="HULEVESIMAKSUN MÄÄRÄÄMINEN", what="maksun")
+    rows = _rows(text)
+    assert [(r["section"], r["title"]) for r in rows] == [
+        (12, "TONTIN MYYNTI YRITYSALUEELTA, PUUTUOTE NYBERG OY"), (13, "HULEVESIMAKSUN MÄÄRÄÄMINEN")]
+
+
 def test_the_header_block_above_the_sign_line_belongs_to_its_item() -> None:
     text = COVER.format(range="") + """
 Pöytäkirja 03.03.2025/Pykälä 58
