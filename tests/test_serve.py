@@ -109,3 +109,17 @@ def test_serve_rejects_a_bad_schedule_before_anything_else(tmp_path: Path, capsy
     assert main(["serve", str(src), "--cron", CRON, "--timezone", "Europe/Tampere"]) == 2
     assert "unknown time zone 'Europe/Tampere'" in capsys.readouterr().err
     assert main(["serve", str(tmp_path / "missing"), "--cron", CRON]) == 2
+
+
+PREFECT = Path(sys.executable).parent / "prefect"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [("flow-run", "ls"), ("deployment", "ls"), ("artifact", "ls")])
+def test_prefects_own_list_commands_work_against_the_server(prefect_server: Server, command: tuple[str, ...]) -> None:
+    """Prefect 3.8.8's CLI sends explicit nulls in its filter bodies, which fastapi >= 0.151 answers
+    with 422: the pin in pyproject.toml keeps these working (README, "Pins")."""
+    proc = subprocess.run([str(PREFECT), *command], env=prefect_server.env, capture_output=True, text=True,
+                          timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert "422" not in proc.stdout + proc.stderr
