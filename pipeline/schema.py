@@ -88,6 +88,8 @@ DOCUMENTS = Table(
         _c("engine", STR, "Reader used: pdfplumber, pypdfium2, text or html."),
         _c("encoding", STR, "Encoding detected for text and HTML files (utf-8, cp1252, iso8859-1 ...); null for PDFs."),
         _c("ocr_pages", INTS, "1-based pages whose text came from OCR."),
+        _c("redacted", BOOL, "True where e-mail addresses and phone numbers were masked (--redact-contacts) in this "
+           "document's rows and stored pages."),
         *(_c(f"repair_{s}", INT, f"Characters changed by the '{s}' repair step.") for s in REPAIR_STEPS),
         _c("seconds", FLOAT, "Wall time spent on this document."),
         _c("extractor_version", STR, "Version of the extractors and their patterns that produced the rows.", False),
@@ -164,6 +166,10 @@ FAILURES = Table(
         _prose("reason", "What went wrong and what to do about it, in plain words.", False),
         _c("extractor_version", STR, "Extractor version of the run.", False),
         _c("failed_at", TIME, "When (UTC)."),
+        _c("retry", BOOL, "True where trying again may pass (time limit, memory, a worker killed from outside, the "
+           "file changed while read): the next run tries the file again. Otherwise it is tried again when its "
+           "bytes, the extractor version or the limits change (`minutes failures` lists what stands)."),
+        _c("limits", STR, "The limits of the run that failed it (timeout, max_memory, max_text): other limits try it again."),
     ),
     ("source_path",),
 )
