@@ -110,7 +110,7 @@ def test_nothing_is_written_outside_out(linked: Path, tmp_path: Path, monkeypatc
     assert {"$(touch pwned).txt", "; touch pwned2 ;.txt", "`touch pwned3`.txt", "-rf.txt", "--out.txt",
             "x\\..\\..\\escape.txt", "päätös\tsarkain\nrivi.txt"} <= set(documents.source_path)
     assert {p.name for p in (tmp_path / "out").iterdir()} <= {
-        "documents", "decisions", "mentions", "meetings", "votes", "failures", "pages"}
+        "documents", "decisions", "mentions", "meetings", "votes", "failures", "pages", "snapshot.json"}
 
 
 SHELL = re.compile(r"shell\s*=\s*True|os\.system\(|os\.popen\(|commands\.getoutput")

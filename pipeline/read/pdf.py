@@ -351,7 +351,7 @@ def _pdfium_reason(exc: pdfium.PdfiumError, data: bytes) -> str:
 # --------------------------------------------------------------------------- entry point
 
 
-def _raw_pages(data: bytes, engine: str, warnings: list[str]) -> list[RawPage]:
+def _raw_pages(data: bytes, engine: str, warnings: list[str] | None = None) -> list[RawPage]:
     """All pages as characters; every engine failure becomes a ReadError a person can act on.
 
     Where pdfium cannot do it right, pdfplumber reads the document instead: a text line longer
@@ -364,6 +364,7 @@ def _raw_pages(data: bytes, engine: str, warnings: list[str]) -> list[RawPage]:
             return _plumber_pages(data)
         return list(_pdfium_pages(data))
     except _StringCut as cut:
+        warnings = [] if warnings is None else warnings
         warnings.append(f"page {cut.page} holds a text line longer than the {_PDFIUM_STRING_LIMIT:,} characters "
                         "pypdfium2 reads of one string: the document was read with pdfplumber, which reads it whole")
         return _plumber_pages(data)
