@@ -56,12 +56,13 @@ def test_serve_registers_a_cron_deployment_whose_runs_write_the_tables(prefect_s
         shutil.copy(DEV / name, src / name)
     log = tmp_path / "serve.log"
     serving = _serve([str(src), "--out", str(out), "--cron", CRON, "--timezone", "Europe/Helsinki",
-                      "--name", "nightly"], prefect_server.env, log)
+                      "--name", "nightly", "--timeout", "77", "--max-memory", "1500"], prefect_server.env, log)
     try:
         deployment = _deployment(prefect_server, "nightly", serving, log)
         crons = [(s["schedule"]["cron"], s["schedule"]["timezone"]) for s in deployment["schedules"]]
         assert crons == [(CRON, "Europe/Helsinki")], deployment["schedules"]
         assert deployment["parameters"]["src"] == str(src.resolve())
+        assert (deployment["parameters"]["timeout"], deployment["parameters"]["max_memory"]) == (77, 1500)
 
         run = prefect_server.request("POST", f"/deployments/{deployment['id']}/create_flow_run", json={})
         final = prefect_server.wait_for_run(run["id"], timeout=90)
@@ -77,6 +78,7 @@ def test_serve_registers_a_cron_deployment_whose_runs_write_the_tables(prefect_s
         "artifacts": {"flow_run_id": {"any_": [run["id"]]}, "key": {"any_": ["minutes-ingest"]}}})
     assert len(artifacts) == 1 and artifacts[0]["type"] == "table", artifacts
     assert not (out / ".lock").exists()
+    assert set(pd.read_parquet(out / "failures").limits) <= {"timeout=77s max_memory=1500MB max_text=20MB"}
 
 
 def _serve_fails(args: list[str], env: dict[str, str], tmp_path: Path) -> str:
