@@ -22,6 +22,7 @@ from pipeline.document import DocumentResult, process_document
 from pipeline.snapshot import read_snapshot
 from pipeline.store import Store
 from tests.conftest import DEV
+from tests.test_parts import write
 
 NAMES = sorted(p.name for p in DEV.glob("dev*.txt"))
 SECONDS = 6.0
@@ -29,15 +30,8 @@ SECONDS = 6.0
 
 @pytest.fixture(scope="module")
 def results() -> dict[str, DocumentResult]:
+    """Every dev text's rows (test_parts' fixture takes six)."""
     return {n: process_document(DEV / n, DEV) for n in NAMES}
-
-
-def _commit(store: Store, results: dict[str, DocumentResult], names: list[str]) -> None:
-    rows: dict[str, list[dict]] = {}
-    for name in names:
-        for table, found in results[name].rows.items():
-            rows.setdefault(table, []).extend(found)
-    store.replace(rows, {"doc_id": {results[n].doc_id for n in names}, "source_path": set(names)})
 
 
 def _consistent(tables: dict) -> bool:
@@ -52,7 +46,7 @@ def test_readers_never_fail_and_snapshots_are_whole_commits(tmp_path: Path, resu
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pipeline.parts, "FOLD_COUNT", 2)  # fold small parts at every other commit
     store = Store(tmp_path)
-    _commit(store, results, NAMES)
+    write(store, results, NAMES)
     commits, stop, errors = [0], threading.Event(), []
 
     def committer() -> None:
@@ -60,7 +54,7 @@ def test_readers_never_fail_and_snapshots_are_whole_commits(tmp_path: Path, resu
         try:
             while not stop.is_set():
                 k += 1
-                _commit(store, results, NAMES[k % 3::3])  # a third of the documents replaced each time
+                write(store, results, NAMES[k % 3::3])  # a third of the documents replaced each time
                 commits[0] += 1
         except Exception as exc:  # noqa: BLE001 - reported by the test below
             errors.append(exc)
@@ -93,7 +87,7 @@ def test_readers_never_fail_and_snapshots_are_whole_commits(tmp_path: Path, resu
 
 
 def test_an_output_without_a_manifest_reads_as_its_folders(tmp_path: Path, results: dict) -> None:
-    _commit(Store(tmp_path), results, NAMES[:3])
+    write(Store(tmp_path), results, NAMES[:3])
     (tmp_path / pipeline.parts.MANIFEST).unlink()  # as an output written before manifests
     tables = read_snapshot(tmp_path, ["documents", "decisions"])
     assert sorted(tables["documents"]["doc_id"].to_pylist()) == sorted(results[n].doc_id for n in NAMES[:3])
@@ -105,7 +99,7 @@ def test_an_output_without_a_manifest_reads_as_its_folders(tmp_path: Path, resul
 def test_a_run_killed_among_its_renames_leaves_the_last_whole_commit_to_snapshot_readers(
         tmp_path: Path, results: dict, monkeypatch: pytest.MonkeyPatch) -> None:
     store = Store(tmp_path)
-    _commit(store, results, NAMES[:3])
+    write(store, results, NAMES[:3])
     before = read_snapshot(tmp_path)
     rename = pipeline.parts._rename
 
@@ -115,7 +109,7 @@ def test_a_run_killed_among_its_renames_leaves_the_last_whole_commit_to_snapshot
 
     monkeypatch.setattr(pipeline.parts, "_rename", killed_after_one)
     with pytest.raises(KeyboardInterrupt):
-        _commit(store, results, [NAMES[0], NAMES[3]])
+        write(store, results, [NAMES[0], NAMES[3]])
     monkeypatch.undo()
     after = read_snapshot(tmp_path)  # half applied on disk; the manifest is still the last whole commit
     for name in before:
