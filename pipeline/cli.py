@@ -15,7 +15,6 @@ from pathlib import Path
 from pipeline.endings import EXIT_LOCKED, EXIT_USAGE, Terminated, ending, signals_as_exceptions
 from pipeline.read import DEFAULT_ENGINE, ENGINES
 
-sys.dont_write_bytecode = True  # nothing is written into the install folder (imports below this line)
 DEFAULT_SRC = Path("data/raw")
 DEFAULT_OUT = Path("data/processed")
 
@@ -263,11 +262,15 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "workers", 1) < 1:
         print("minutes: --workers must be at least 1", file=sys.stderr)
         return EXIT_USAGE
+    writes_bytecode = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True  # the modules a command imports write nothing into the install folder
     try:
         with signals_as_exceptions():
             return args.func(args)
     except (KeyboardInterrupt, Terminated, OSError) as exc:  # `ending` says which are no bugs; the rest re-raised
         return _ended(exc, getattr(args, "out", None))
+    finally:
+        sys.dont_write_bytecode = writes_bytecode
 
 
 def _ended(exc: BaseException, out: Path | None) -> int:
