@@ -280,3 +280,22 @@ def test_workers_write_no_bytecode_into_the_install_folder(tmp_path: Path) -> No
                           timeout=180)
     assert proc.returncode == 0, proc.stderr
     assert not list(install.rglob("*.pyc")), sorted(str(p) for p in install.rglob("*.pyc"))[:5]
+
+
+@pytest.mark.parametrize("before", [b"%PDF-1.4\n" + bytes(range(256)) * 8 + b"\n%%EOF\n", None])
+def test_a_zero_page_pdf_reads_the_same_whatever_pdfium_read_before(before: bytes | None, tmp_path: Path) -> None:
+    """pdfium sets no error for an empty page tree, so it showed the last document's (a damaged or an
+    encrypted PDF's): the reason depended on which document the worker had read before."""
+    from reportlab.lib.pdfencrypt import StandardEncryption
+
+    from pipeline.errors import ReadError
+    from pipeline.read.pdf import read_pdf
+    from tests.test_malformed import MINUTES, reportlab_pdf
+
+    if before is None:
+        reportlab_pdf(tmp_path / "locked.pdf", text=MINUTES, encrypt=StandardEncryption("salasana", "owner"))
+        before = (tmp_path / "locked.pdf").read_bytes()
+    with pytest.raises(ReadError):
+        read_pdf(before, "pypdfium2")
+    assert read_pdf(raw_pdf(CATALOG, b"<< /Type /Pages /Kids [] /Count 0 >>"), "pypdfium2") == (
+        [], ["the PDF has no pages"])

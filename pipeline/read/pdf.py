@@ -44,6 +44,7 @@ _CONTAINERS = ((b"PK\x03\x04", "a ZIP archive (or a Word/Excel file)"), (b"\x1f\
 # pdfium reads at most this many bytes of one string of a content stream: the rest of a longer
 # line is dropped without a word (pdfium's kMaxStringLength). pdfplumber reads it whole.
 _PDFIUM_STRING_LIMIT = 32767
+_EMPTY_PAGE_TREE = re.compile(rb"/Type\s*/Pages\b[^>]*/Count\s+0\b|/Count\s+0\b[^>]*/Type\s*/Pages\b")
 # pdfium marks a hyphen it sees at a line end with U+0002 or U+FFFE (the PDF itself has a plain
 # "-"); other control characters are white space.
 _PDFIUM_HYPHENS = ("\x02", "\ufffe")
@@ -338,14 +339,17 @@ def _cut(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage) -> bool:
 
 
 def _pdfium_reason(exc: pdfium.PdfiumError, data: bytes) -> str:
+    """The reason from the bytes, pdfium's error code only where they bear it out: pdfium keeps its
+    last error from an earlier document when it sets none (see `_unexplained`)."""
     code = getattr(exc, "err_code", None)  # pypdfium2 4.x may lack it: the message says it too
-    if code == pdfium_c.FPDF_ERR_PASSWORD or "password" in str(exc).lower():
+    encrypted = b"/Encrypt" in data
+    if encrypted and (code == pdfium_c.FPDF_ERR_PASSWORD or "password" in str(exc).lower()):
         return _PASSWORD
-    if code == pdfium_c.FPDF_ERR_SECURITY:
+    if encrypted and code == pdfium_c.FPDF_ERR_SECURITY:
         return "the PDF uses an unsupported security handler (encryption); decrypt it and run again"
     if _looks_truncated(data):
         return _truncation_reason(data)
-    return _damaged(str(exc))
+    return _damaged("pdfium cannot load it")
 
 
 # --------------------------------------------------------------------------- entry point
@@ -378,13 +382,15 @@ def _raw_pages(data: bytes, engine: str, warnings: list[str] | None = None) -> l
 
 
 def _unexplained(exc: pdfium.PdfiumError, data: bytes) -> bool:
-    """pdfium failed to open a document without a true reason: it sets no error for some (an empty
-    page tree: "Success"), and its last error stays from the document before, so a worker that
-    read an encrypted PDF would call the next one encrypted (the reason differed with 1 or 2
-    workers). A password claimed for a file without /Encrypt is such a stale error."""
+    """pdfium refused a document it should read, or without a reason of its own: it will not open
+    an empty page tree (/Count 0), and it sets no error for it, so the error shown is the one left
+    by the document before ("Success" in a fresh worker, "password" after an encrypted PDF, "Data
+    format error" after a damaged one: the reason differed with 1 or 2 workers). pdfplumber reads
+    such a file (as no pages) or says what is wrong with it."""
     code = getattr(exc, "err_code", None)
     said_password = code == pdfium_c.FPDF_ERR_PASSWORD or "password" in str(exc).lower()
-    return code == pdfium_c.FPDF_ERR_SUCCESS or "Success" in str(exc) or (said_password and b"/Encrypt" not in data)
+    return (code == pdfium_c.FPDF_ERR_SUCCESS or "Success" in str(exc) or _EMPTY_PAGE_TREE.search(data) is not None
+            or (said_password and b"/Encrypt" not in data))
 
 
 def _ocr(data: bytes, raw: list[RawPage]) -> tuple[set[int], list[str]]:
