@@ -5,6 +5,7 @@ extractor is a rule-based matcher over the blank tokenizer. Matchers are built o
 """
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Iterable
 from functools import cache
@@ -22,6 +23,18 @@ _BOUNDS = "minutes.bounds"
 # Distinct words kept in the tokenizer's cache (a few MB); words past it are tokenized each time.
 _CACHE_SIZE = 200_000
 _WARMED: set[str] = set()
+# spaCy strips prefixes and suffixes one at a time, each time searching the rest of the chunk
+# between spaces: a chunk costs (affixes stripped) x (its length). A run of 10,000 "§" (each an
+# affix) took 16.5 s, 40,000 took 265 s. So runs of punctuation and symbols longer than
+# `_RUN_PIECE` and chunks longer than `_CHUNK_PIECE` are tokenized in pieces of those lengths:
+# at most _RUN_PIECE affixes per _CHUNK_PIECE characters, a bounded cost per character. Such
+# runs are never words (each "§" or "_" of them is its own token either way); the text, and so
+# every character offset, is left exactly as it was.
+_RUN_PIECE = 8
+_CHUNK_PIECE = 256
+_LONG = re.compile(r"[^\w\s]{%d,}|\S{%d,}" % (_RUN_PIECE + 1, _CHUNK_PIECE + 1))
+_PUNCT_RUN = re.compile(r"[^\w\s]{%d,}" % (_RUN_PIECE + 1))
+_CHUNK = re.compile(r"\S{%d,}" % (_CHUNK_PIECE + 1))
 
 
 @cache
@@ -42,7 +55,7 @@ def _warm_cache(nlp: Language, text: str) -> None:
     """
     if len(_WARMED) >= _CACHE_SIZE:
         return
-    new = set(text.split()).difference(_WARMED)
+    new = {c for c in set(text.split()).difference(_WARMED) if len(c) <= _CHUNK_PIECE and not _PUNCT_RUN.search(c)}
     tokenizer = nlp.tokenizer
     for chunk in new:
         tokenizer(chunk)
@@ -57,7 +70,7 @@ def make_doc(text: str, splits: Iterable[int] = ()) -> Doc:
     """
     nlp = get_nlp()
     _warm_cache(nlp, text)
-    doc = nlp.make_doc(text)
+    doc = nlp.make_doc(text) if _LONG.search(text) is None else _in_pieces(nlp, text)
     cuts = sorted(set(splits))
     if cuts:
         _split_at(doc, cuts)
@@ -76,6 +89,35 @@ def _split_at(doc: Doc, cuts: list[int]) -> None:
             inside = cut - token.idx
             if 0 < inside < len(token.text):
                 retokenizer.split(token, [token.text[:inside], token.text[inside:]], heads=[(token, 1), (token, 1)])
+
+
+def _cuts(text: str) -> list[int]:
+    """Where long punctuation runs and long chunks are cut (see `_RUN_PIECE`): never at a space."""
+    cuts = {start + k for m in _PUNCT_RUN.finditer(text) for start in [m.start()]
+            for k in range(_RUN_PIECE, m.end() - start, _RUN_PIECE)}
+    cuts.update(start + k for m in _CHUNK.finditer(text) for start in [m.start()]
+                for k in range(_CHUNK_PIECE, m.end() - start, _CHUNK_PIECE))
+    return sorted(cuts)
+
+
+def _in_pieces(nlp: Language, text: str) -> Doc:
+    """The text tokenized piece by piece between `_cuts`, as one Doc of the same text.
+
+    A cut falls inside a run of non-space characters, so a piece's last token has no trailing
+    space and the next piece starts right after it: words and spaces rebuild the text exactly.
+    """
+    words: list[str] = []
+    spaces: list[bool] = []
+    start = 0
+    for end in [*_cuts(text), len(text)]:
+        piece = nlp.make_doc(text[start:end])
+        words.extend(t.text for t in piece)
+        spaces.extend(bool(t.whitespace_) for t in piece)
+        start = end
+    doc = Doc(nlp.vocab, words=words, spaces=spaces)
+    if doc.text != text:  # a broken promise above would shift every offset: fail loudly, never silently
+        raise ValueError("tokenizing in pieces changed the text; please report this document")
+    return doc
 
 
 def span_text(span: Span) -> str:

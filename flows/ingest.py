@@ -20,8 +20,8 @@ seconds).
     python -m flows.ingest SRC --out DIR [--engine E] [--workers N] [--force] [--prune]
                                          [--dask [ADDRESS|local]] [--dask-workers N]
 
-Exit codes as the CLI: 0 every document ok, 1 some document failed, 2 usage error, 3 another
-run is writing to the output folder.
+Exit codes as the CLI: 0 every document ok, 1 some document stands failed, 2 usage error, 3
+another run is writing to the output folder.
 """
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ from prefect.client.schemas.objects import State, TaskRun
 from prefect.tasks import Task
 
 from pipeline.incremental import Plan
+from pipeline.isolation import Limits
 from pipeline.read import DEFAULT_ENGINE, ENGINES
 from pipeline.run import Collector, DocumentResult, Summary, discover, plan_batch, process_here, run_batch
 from pipeline.store import OutputLocked, Store
@@ -71,7 +72,7 @@ def _log_result(result: DocumentResult) -> None:
 
 @task(name="ingest-documents", cache_policy=NO_CACHE)
 def ingest_documents(src: str, out: str, engine: str, workers: int, force: bool = False,
-                     prune: bool = False) -> Summary:
+                     prune: bool = False, limits: Limits = Limits(), redact_contacts: bool = False) -> Summary:
     """Plan, extract and write every document via `run_batch` (one machine).
 
     No retries: extraction is deterministic, so a retry would only fail the same way. Store
@@ -79,22 +80,24 @@ def ingest_documents(src: str, out: str, engine: str, workers: int, force: bool 
     is the recovery.
     """
     return run_batch(Path(src), Path(out), engine=engine, workers=workers, progress=_log_result,
-                     force=force, prune=prune)
+                     force=force, prune=prune, limits=limits, redact_contacts=redact_contacts)
 
 
 @task(name="plan", retries=2, retry_delay_seconds=2, retry_condition_fn=_io_error, cache_policy=NO_CACHE)
-def plan_run(src: str, store: Store, engine: str, force: bool) -> Plan:
+def plan_run(src: str, store: Store, engine: str, force: bool, limits: Limits = Limits(),
+             redact_contacts: bool = False) -> Plan:
     """Hash the files and compare them with the output (I/O: retried)."""
-    plan = plan_batch(Path(src), store, engine, force)
+    plan = plan_batch(Path(src), store, engine, force, limits, redact_contacts=redact_contacts)
     get_run_logger().info("%d to process, %d unchanged, %d duplicate(s), %d vanished",
                           len(plan.work), len(plan.unchanged), len(plan.duplicates), len(plan.vanished))
     return plan
 
 
 @task(name="extract-document", cache_policy=NO_CACHE)
-def extract_document(path: str, root: str, engine: str, stored: Any) -> DocumentResult:
+def extract_document(path: str, root: str, engine: str, stored: Any, plan: Any = None,
+                     redact_contacts: bool = False) -> DocumentResult:
     """One document on a Dask worker: `pipeline.run.process_here`, nothing else."""
-    return process_here(Path(path), Path(root), engine, stored)
+    return process_here(Path(path), Path(root), engine, stored, plan=plan, redact_contacts=redact_contacts)
 
 
 @task(name="write-tables", retries=3, retry_delay_seconds=5, retry_condition_fn=_io_error, cache_policy=NO_CACHE)
@@ -109,17 +112,19 @@ def tidy_output(collector: Collector, prune: bool) -> Summary:
     return collector.close(prune)
 
 
-def _run_on_cluster(src: str, out: str, engine: str, force: bool, prune: bool) -> Summary:
+def _run_on_cluster(src: str, out: str, engine: str, force: bool, prune: bool, limits: Limits = Limits(),
+                    redact_contacts: bool = False) -> Summary:
     """The Dask way through: plan, map `process_here` in batches, write each batch."""
     started = time.perf_counter()
     store = Store(Path(out))
     with store.lock():
-        plan = plan_run(src, store, engine, force)
-        collector = Collector(store, plan, flush_every=len(plan.work) + 1)
+        plan = plan_run(src, store, engine, force, limits, redact_contacts)
+        collector = Collector(store, plan, flush_every=len(plan.work) + 1, limits=limits)
         for start in range(0, len(plan.work), BATCH):
             batch = plan.work[start:start + BATCH]
             futures = extract_document.map([w.path.as_posix() for w in batch], unmapped(plan.root.as_posix()),
-                                           unmapped(engine), [w.stored for w in batch])
+                                           unmapped(engine), [w.stored for w in batch], [w.plan for w in batch],
+                                           unmapped(redact_contacts))
             for future in futures:
                 result = future.result()
                 _log_result(result)
@@ -138,11 +143,13 @@ def summary_dict(summary: Summary) -> dict[str, Any]:
 @flow(name="minutes-ingest")
 def ingest_flow(src: str = "data/raw", out: str = "data/processed", engine: str = DEFAULT_ENGINE,
                 workers: int = 1, force: bool = False, prune: bool = False,
-                per_document: bool = False) -> dict[str, Any]:
+                per_document: bool = False, timeout: float = 120.0, max_memory: int = 2048,
+                max_text_mb: float = 20.0, redact_contacts: bool = False) -> dict[str, Any]:
     """Ingest `src` into the Parquet tables under `out`; return the run's Summary as a dict.
 
     `per_document` maps documents over the flow's task runner (give it a `DaskTaskRunner`
     with `ingest_flow.with_options`, as `--dask` does) instead of one `run_batch` task.
+    `timeout`, `max_memory`, `max_text_mb` and `redact_contacts` are `minutes ingest`'s options.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
@@ -150,10 +157,11 @@ def ingest_flow(src: str = "data/raw", out: str = "data/processed", engine: str 
         raise ValueError("workers must be at least 1")
     logger = get_run_logger()
     list_sources(src)
+    limits = Limits(timeout=timeout, max_memory_mb=max_memory, max_text_mb=max_text_mb)
     if per_document:
-        summary = _run_on_cluster(src, out, engine, force, prune)
+        summary = _run_on_cluster(src, out, engine, force, prune, limits, redact_contacts)
     else:
-        summary = ingest_documents(src, out, engine, workers, force, prune)
+        summary = ingest_documents(src, out, engine, workers, force, prune, limits, redact_contacts)
     logger.info("minutes ingest %s -> %s", src, out)
     for line in summary.lines():
         logger.info(line)
@@ -165,8 +173,8 @@ def ingest_flow(src: str = "data/raw", out: str = "data/processed", engine: str 
 def artifact_row(summary: Summary) -> dict[str, Any]:
     """The run's numbers as the artifact shows them."""
     return {"documents": summary.documents, "unchanged": summary.skipped, "decisions": summary.decisions,
-            "failures": summary.failed, "repairs": summary.repairs, "vanished": summary.vanished,
-            "seconds": round(summary.seconds, 2)}
+            "failures": summary.failed, "standing_failures": summary.standing, "repairs": summary.repairs,
+            "vanished": summary.vanished, "seconds": round(summary.seconds, 2)}
 
 
 def dask_runner(address: str, n_workers: int) -> Any:
@@ -218,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"minutes ingest {args.src} -> {args.out}")
     for line in summary.lines():
         print("  " + line)
-    return 1 if summary.failed else 0
+    return 1 if summary.standing else 0
 
 
 if __name__ == "__main__":

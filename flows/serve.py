@@ -21,6 +21,7 @@ from prefect.types.entrypoint import EntrypointType
 
 from flows.fetch import fetch_flow
 from flows.ingest import ingest_flow
+from pipeline.isolation import Limits
 from pipeline.read import DEFAULT_ENGINE
 
 SERVER_HINT = ("start a server with `prefect server start --host 127.0.0.1` and set "
@@ -57,12 +58,14 @@ def schedule(cron: str, timezone: str = "UTC") -> Schedule:
 
 
 def serve(src: Path, out: Path, cron: str, *, name: str = DEFAULT_NAME, timezone: str = "UTC",
-          engine: str = DEFAULT_ENGINE, workers: int = 1, prune: bool = False) -> None:
+          engine: str = DEFAULT_ENGINE, workers: int = 1, prune: bool = False, limits: Limits = Limits(),
+          redact_contacts: bool = False) -> None:
     """Register `minutes-ingest/<name>` with the cron schedule and execute its runs until stopped."""
     when = schedule(cron, timezone)
     check_server()
     parameters = {"src": str(Path(src).resolve()), "out": str(Path(out).resolve()), "engine": engine,
-                  "workers": workers, "prune": prune}
+                  "workers": workers, "prune": prune, "timeout": limits.timeout, "max_memory": limits.max_memory_mb,
+                  "max_text_mb": limits.max_text_mb, "redact_contacts": redact_contacts}
     ingest_flow.serve(
         name=name,
         schedules=[when],

@@ -93,15 +93,20 @@ def _replace_tables(store: Store, rows: dict[str, list[dict]], stamp: str) -> No
     staging = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, dir=out / STAGING))
     try:
         commit = parts.next_commit(out)
+        manifest = parts.next_manifest(out, commit)
         steps: list[parts.Step] = []
+        retired: list[parts.Step] = []  # old parts emptied after the manifest: a reader never meets a gap
         for name, table_rows in rows.items():
             table = TABLES[name]
             arrow = to_arrow(table, table_rows).replace_schema_metadata({STAMP_KEY: stamp.encode()})
             folder = store.path(name)
-            old = [*part_files(folder), folder / parts.EMPTY]
-            steps.append((folder / part_name(commit, 0), store._write_staged(table, arrow, staging)))
-            steps += [(path, None) for path in old]
-        parts.apply(out, steps)
+            new = folder / part_name(commit, 0)
+            steps.append((new, store._write_staged(table, arrow, staging)))
+            retired += [(path, store._write_staged(table, to_arrow(table, []), staging))
+                        for path in part_files(folder)]
+            manifest["tables"][name] = [new.name]
+        parts.apply(out, steps, retired, manifest)
+        parts.sweep_retired(out, tuple(rows))
     finally:
         parts.remove_tree(staging)
         _remove_empty(out / STAGING)

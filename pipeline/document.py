@@ -16,11 +16,13 @@ from typing import Any
 
 from extractors import EXTRACTOR_VERSION, extract
 from pipeline import pages
-from pipeline.errors import DocumentError
+from pipeline.errors import RETRIED, DocumentError
 from pipeline.isolation import caused_by_memory, memory_reason
 from pipeline.read import DEFAULT_ENGINE, RawDocument
+from pipeline.redact import redact
 from pipeline.repair import repair
 from pipeline.repair_steps import REPAIR_STEPS
+from pipeline.sources import NAME_WARNING, Planned, source_path, undecodable_name
 
 PAGE_JOIN = "\n"
 
@@ -40,9 +42,8 @@ class DocumentResult:
 
 
 def relative_path(path: Path, root: Path) -> str:
-    if root.is_file():
-        return path.name
-    return path.relative_to(root).as_posix()
+    """The `source_path` of a file (`pipeline.sources.source_path`: undecodable name bytes as \\xNN)."""
+    return source_path(path, root)
 
 
 def _now() -> datetime:
@@ -52,7 +53,7 @@ def _now() -> datetime:
 def failure_row(source_path: str, stage: str, reason: str, error_type: str, doc_id: str | None = None) -> dict[str, Any]:
     return {
         "doc_id": doc_id, "source_path": source_path, "stage": stage, "error_type": error_type,
-        "reason": reason, "extractor_version": EXTRACTOR_VERSION, "failed_at": _now(),
+        "reason": reason, "extractor_version": EXTRACTOR_VERSION, "failed_at": _now(), "retry": error_type in RETRIED,
     }
 
 
@@ -104,10 +105,13 @@ def failed_result(result: DocumentResult, stage: str, reason: str, error_type: s
 
 
 def process_document(path: Path, root: Path, engine: str = DEFAULT_ENGINE,
-                     stored: pages.PagesRef | None = None,
+                     stored: pages.PagesRef | None = None, plan: Planned | None = None, redact_contacts: bool = False,
                      on_stage: Callable[[str], None] | None = None) -> DocumentResult:
     """Read (or take the `stored` pages), repair and extract one file; any DocumentError becomes a failures row.
 
+    `plan`: what the run's plan saw of the file (it is read only if it still is that file).
+    `redact_contacts` masks e-mail addresses and phone numbers in the page texts before anything
+    else, so that every row, offset and stored page comes from the masked text (`pipeline.redact`).
     `on_stage` hears each stage as it begins: an isolated worker passes it on, so a document
     stopped for its time limit is recorded with the stage it was in.
     """
@@ -118,8 +122,9 @@ def process_document(path: Path, root: Path, engine: str = DEFAULT_ENGINE,
     report = on_stage or (lambda _stage: None)
     try:
         report(stage)
-        raw, was_read = pages.obtain(path, engine, stored)
+        raw, was_read = pages.obtain(path, engine, stored, plan)
         result.doc_id, result.from_pages = raw.doc_id, not was_read
+        masked = redact_contacts and _mask_pages(raw)
         stage = "repair"
         report(stage)
         text, starts, counts = repaired_text(raw)
@@ -143,6 +148,8 @@ def process_document(path: Path, root: Path, engine: str = DEFAULT_ENGINE,
     doc_id = raw.doc_id
     warnings = list(raw.warnings) + list(ex.warnings)
     meeting_id = f"{doc_id}:meeting"
+    if undecodable_name(path.name):
+        warnings.append(NAME_WARNING)
     decisions = []
     for d in ex.decisions:
         row = dict(d)
@@ -172,11 +179,22 @@ def process_document(path: Path, root: Path, engine: str = DEFAULT_ENGINE,
         "ocr_pages": raw.ocr_pages, "seconds": round(result.seconds, 4),
         "sections_stated": ex.sections_stated, "sections_found": ex.sections_found,
         "sections_missing": [n for n in ex.sections_stated if n not in set(ex.sections_found)],
+        "redacted": redact_contacts or bool(stored is not None and stored.redacted and not was_read),
         "extractor_version": EXTRACTOR_VERSION, "processed_at": _now(),
         **{f"repair_{k}": v for k, v in counts.items()},
     }
     result.rows = {"documents": [document], "decisions": decisions, "meetings": meetings, "votes": votes,
                    "mentions": mentions}
-    if was_read:
+    if was_read or masked:  # masked: the stored pages still hold what was masked; they are replaced
         result.rows["pages"] = pages.page_rows(raw)
     return result
+
+
+def _mask_pages(raw: RawDocument) -> bool:
+    """Mask the contacts in every page text in place; True when any text changed."""
+    changed = False
+    for page in raw.pages:
+        masked = redact(page.text)
+        changed |= masked != page.text
+        page.text = masked
+    return changed

@@ -2,6 +2,12 @@
 from __future__ import annotations
 
 
+# error_type of the failures that may pass when the same file is tried again with the same limits
+# (stopped at the time limit, out of memory, its worker killed from outside, the file changed
+# while it was read): the next run tries them again instead of skipping them as unchanged.
+RETRIED = frozenset({"Timeout", "MemoryError", "WorkerKilled", "FileChanged"})
+
+
 class DocumentError(Exception):
     """A document could not be processed; `reason` is written to the failures table as is."""
 
@@ -18,3 +24,7 @@ class ReadError(DocumentError):
 
 class RepairError(DocumentError):
     stage = "repair"
+
+
+class FileChanged(ReadError):
+    """The file is not what the run planned to read (other bytes, or swapped for a link): read next run."""

@@ -7,11 +7,14 @@ output already holds:
 | the file | the plan |
 |---|---|
 | bytes, extractor version and engine as in `documents`, same path | skip (`unchanged`) |
-| bytes and extractor version as a `failures` row at that path | skip: it would fail again (`reprocess --only-failed`) |
+| bytes, extractor version and limits as a `failures` row at that path, which may not pass on another try | skip: it would fail again (`reprocess --only-failed`) |
+| a `failures` row that may pass on another try (time limit, memory, a killed worker, a changed file) | try again |
 | known bytes, older extractor version, another engine or path | extract again, from stored pages if there |
 | new bytes (a new file, or a file whose bytes changed) | read and extract; the path's old rows are replaced |
 | the same bytes as another file of the run | a duplicate: counted, not processed |
 | in the output but no longer under SRC | `vanished`: rows kept and reported; `--prune` deletes them |
+| below a folder that cannot be listed now | kept as they are: not vanished, never pruned |
+| in `documents` unredacted, when the run masks contacts (`--redact-contacts`) | extract again from stored pages, masked |
 
 `force=True` extracts every file again (stored pages are still used: they are keyed by the
 bytes, engine and reader version, so they cannot be stale). Vanished files are only looked for
@@ -29,7 +32,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from extractors import EXTRACTOR_VERSION
+from pipeline.isolation import Limits
 from pipeline.pages import PagesRef, engine_for, stored_doc_ids
+from pipeline.sources import Planned, located, planned, source_path
 from pipeline.store import Store
 
 KEPT_STATUSES = frozenset({"ok", "partial"})
@@ -43,8 +48,9 @@ class Work:
     path: Path
     source_path: str
     doc_id: str | None
-    reason: str  # new, changed, failed, extractor, engine, moved, forced, unreadable, reprocess
+    reason: str  # new, changed, failed, extractor, engine, moved, forced, redact, unreadable, reprocess
     stored: PagesRef | None = None
+    plan: Planned | None = None  # what the plan saw of the file: the worker reads it only if it is still that
 
 
 @dataclass
@@ -63,6 +69,15 @@ class Plan:
     changed: bool = False
 
 
+@dataclass(frozen=True)
+class Wanted:
+    """What a run asks of the rows it leaves: its limits (a failure under other limits is tried
+    again) and whether contacts are masked (unmasked documents are extracted again)."""
+
+    limits: Limits = Limits()
+    redact: bool = False
+
+
 def hash_file(path: Path) -> str | None:
     """doc_id of a file (SHA-256 of its bytes, as `read_document` computes it); None if unreadable."""
     try:
@@ -77,32 +92,30 @@ def hash_file(path: Path) -> str | None:
         return None  # processing it records the read failure with its reason
 
 
-def _relative(path: Path, root: Path) -> str:
-    return path.name if root.is_file() else path.relative_to(root).as_posix()
-
-
 def plan_ingest(src: Path, paths: list[Path], store: Store, engine: str, force: bool = False,
-                unread: set[Path] = frozenset(), on_work: Callable[[], None] | None = None) -> Plan:
+                unread: set[Path] = frozenset(), on_work: Callable[[], None] | None = None,
+                wanted: Wanted = Wanted()) -> Plan:
     """Compare the files found under `src` (`paths`, from `run.discover`) with the output.
 
     `unread` are paths that must not be opened (symlinks out of SRC, pipes): planned as unreadable.
     `on_work` is called once, as soon as a file hashed so far will (most likely) be processed: the
     batch starts its workers then, while the rest is hashed. A guess, never the plan itself.
     """
-    docs = store.read("documents", columns=["doc_id", "source_path", "extractor_version", "status", "engine"])
+    docs = store.read("documents", columns=["doc_id", "source_path", "extractor_version", "status", "engine",
+                                            "redacted"])
     known = {d["doc_id"]: d for d in docs.to_pylist()}
     doc_at = {d["source_path"]: d["doc_id"] for d in known.values()}
-    failed = {f["source_path"]: f for f in
-              store.read("failures", columns=["doc_id", "source_path", "extractor_version"]).to_pylist()}
+    failed = {f["source_path"]: f for f in store.read(
+        "failures", columns=["doc_id", "source_path", "extractor_version", "retry", "limits"]).to_pylist()}
     plan = Plan(root=src)
-    rels = [_relative(path, src) for path in paths]
+    rels = [source_path(path, src) for path in paths]
     present = set(rels)
     files: list[tuple[Path, str, str | None]] = []
     for path, rel in zip(paths, rels):
         doc_id = None if path in unread else hash_file(path)
         files.append((path, rel, doc_id))
         if on_work is not None and _needs_work(known.get(doc_id or ""), failed.get(rel), doc_at.get(rel), rel,
-                                               doc_id, engine_for(path, engine), force, present):
+                                               doc_id, engine_for(path, engine), force, present, wanted):
             on_work()
             on_work = None
     groups: dict[str, list[str]] = {}
@@ -127,7 +140,7 @@ def plan_ingest(src: Path, paths: list[Path], store: Store, engine: str, force: 
                 plan.stale_paths.add(rel)
             continue
         eng = engine_for(path, engine)
-        reason = _reason(old, failed.get(rel), previous, rel, doc_id, eng, force)
+        reason = _reason(old, failed.get(rel), previous, rel, doc_id, eng, force, wanted)
         if reason is None:
             plan.unchanged.append(rel)
         else:
@@ -136,33 +149,48 @@ def plan_ingest(src: Path, paths: list[Path], store: Store, engine: str, force: 
     stored = stored_doc_ids(store.out, {doc_id for _, _, doc_id, _, _ in todo})
     for path, rel, doc_id, eng, reason in todo:
         part = stored.get((doc_id, eng))
-        ref = PagesRef(store.out, doc_id, eng, part) if part is not None else None
-        plan.work.append(Work(path, rel, doc_id, reason, ref))
+        redacted = bool(known.get(doc_id, {}).get("redacted"))
+        ref = PagesRef(store.out, doc_id, eng, part, redacted) if part is not None else None
+        plan.work.append(Work(path, rel, doc_id, reason, ref, planned(path, doc_id)))
 
     if not src.is_file():
         present = {rel for _, rel, _ in files}
+        # a folder that cannot be listed now hides its files: they are not gone
+        hidden = tuple(f"{source_path(p, src)}/" for p in unread if p.is_dir() and not p.is_symlink())
+
+        def gone(path: str) -> bool:
+            return path not in present and not (hidden and path.startswith(hidden))
+
         plan.vanished = [(d["source_path"], d["doc_id"]) for d in known.values()
-                         if d["source_path"] not in present and d["doc_id"] not in groups]
-        plan.vanished += [(p, None) for p in failed if p not in present]
+                         if gone(d["source_path"]) and d["doc_id"] not in groups]
+        plan.vanished += [(p, None) for p in failed if gone(p) and not (src / p).is_dir()]
+        # the failure of a folder that could not be listed, now listed: resolved
+        plan.stale_paths.update(p for p in failed if p not in present and (src / p).is_dir())
         plan.vanished.sort()
     return plan
 
 
 def _needs_work(old: dict | None, failure: dict | None, previous: str | None, rel: str, doc_id: str | None,
-                engine: str, force: bool, present: set[str]) -> bool:
+                engine: str, force: bool, present: set[str], wanted: Wanted) -> bool:
     """`_reason` for one file before the others are hashed: a copy of a file still present counts as a duplicate."""
     if doc_id is None:
         return True
     if old is not None and old["source_path"] != rel and old["source_path"] in present:
         return False
-    return _reason(old, failure, previous, rel, doc_id, engine, force) is not None
+    return _reason(old, failure, previous, rel, doc_id, engine, force, wanted) is not None
+
+
+def _failure_stands(failure: dict, doc_id: str, wanted: Wanted) -> bool:
+    """A failure that trying the same bytes again with the same rules and limits would repeat."""
+    return (failure["doc_id"] == doc_id and failure["extractor_version"] == EXTRACTOR_VERSION
+            and not failure["retry"] and failure["limits"] == wanted.limits.key())
 
 
 def _reason(old: dict | None, failure: dict | None, previous: str | None, rel: str, doc_id: str, engine: str,
-            force: bool) -> str | None:
+            force: bool, wanted: Wanted = Wanted()) -> str | None:
     """Why a file must be processed, or None when its rows in the output are current."""
     if old is None:
-        if failure and failure["doc_id"] == doc_id and failure["extractor_version"] == EXTRACTOR_VERSION:
+        if failure and _failure_stands(failure, doc_id, wanted):
             return "forced" if force else None
         if failure:
             return "failed"
@@ -175,6 +203,8 @@ def _reason(old: dict | None, failure: dict | None, previous: str | None, rel: s
         return "moved"
     if old["status"] not in KEPT_STATUSES:
         return "failed"
+    if wanted.redact and not old.get("redacted"):
+        return "redact"
     return "forced" if force else None
 
 
@@ -215,12 +245,14 @@ def plan_reprocess(store: Store, src: Path | None, engine: str, since: datetime 
     ones processed (or failed) at or after that time; `doc_ids` keeps the ones listed.
     """
     if only_failed:
-        rows = [{"doc_id": f["doc_id"], "source_path": f["source_path"], "engine": None, "when": f["failed_at"]}
+        rows = [{"doc_id": f["doc_id"], "source_path": f["source_path"], "engine": None, "when": f["failed_at"],
+                 "redacted": False}
                 for f in store.read("failures", columns=["doc_id", "source_path", "failed_at"]).to_pylist()]
     else:
-        columns = ["doc_id", "source_path", "engine", "processed_at"]
+        columns = ["doc_id", "source_path", "engine", "processed_at", "redacted"]
         rows = [{"doc_id": d["doc_id"], "source_path": d["source_path"], "engine": d["engine"],
-                 "when": d["processed_at"]} for d in store.read("documents", columns=columns).to_pylist()]
+                 "when": d["processed_at"], "redacted": d["redacted"]}
+                for d in store.read("documents", columns=columns).to_pylist()]
     if doc_ids:
         keep = _match_ids(doc_ids, {r["doc_id"] for r in rows if r["doc_id"]})
         rows = [r for r in rows if r["doc_id"] in keep]
@@ -232,13 +264,13 @@ def plan_reprocess(store: Store, src: Path | None, engine: str, since: datetime 
     plan = Plan(root=root)
     stored = stored_doc_ids(store.out, {r["doc_id"] for r in rows if r["doc_id"]})
     for r in sorted(rows, key=lambda r: r["source_path"]):
-        path = root / r["source_path"] if not root.is_file() else root
+        path = located(root, r["source_path"])
         eng = r["engine"] or engine_for(path, engine)
         if r["doc_id"] and (r["doc_id"], eng) in stored:
-            ref = PagesRef(store.out, r["doc_id"], eng, stored[r["doc_id"], eng])
+            ref = PagesRef(store.out, r["doc_id"], eng, stored[r["doc_id"], eng], bool(r["redacted"]))
             plan.work.append(Work(path, r["source_path"], r["doc_id"], "reprocess", ref))
         elif src is not None and path.is_file():
-            plan.work.append(Work(path, r["source_path"], r["doc_id"], "reprocess"))
+            plan.work.append(Work(path, r["source_path"], r["doc_id"], "reprocess", plan=planned(path)))
         else:
             plan.missing.append(r["source_path"])
     return plan

@@ -69,6 +69,10 @@ class Limits:
     max_memory_mb: int = DEFAULT_MAX_MEMORY_MB  # --max-memory: address space of a worker
     max_text_mb: float = DEFAULT_MAX_TEXT_MB    # --max-text-mb: larger text files are refused unread
 
+    def key(self) -> str:
+        """The limits as a failures row records them: a run with other limits tries the file again."""
+        return f"timeout={self.timeout:g}s max_memory={self.max_memory_mb}MB max_text={self.max_text_mb:g}MB"
+
 
 @dataclass
 class Outcome:
@@ -110,8 +114,19 @@ def caused_by_memory(exc: BaseException) -> bool:
     return isinstance(seen, MemoryError)
 
 
+# Signals a worker never sends itself: a worker ending with one was killed by someone else (an
+# operator, a supervisor, the kernel's out-of-memory killer), not by what its file holds.
+_FROM_OUTSIDE = frozenset({signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT})
+
+
+def killed_from_outside(returncode: int | None) -> bool:
+    """Whether a worker's exit status says it was killed by a signal from outside, not a crash."""
+    return returncode is not None and returncode < 0 and -returncode in _FROM_OUTSIDE
+
+
 def died_reason(returncode: int | None, stage: str, limits: Limits) -> str:
-    """The reason for a worker that died under a document (a crash in C code, or its memory cap hit there)."""
+    """The reason for a worker that died under a document: a crash in C code (or its memory cap hit
+    there), or a kill from outside, which says nothing about the file and is tried again."""
     if returncode is not None and returncode < 0:
         try:
             how = f"signal {-returncode}, {signal.Signals(-returncode).name}"
@@ -119,6 +134,10 @@ def died_reason(returncode: int | None, stage: str, limits: Limits) -> str:
             how = f"signal {-returncode}"
     else:
         how = f"exit status {returncode}"
+    if killed_from_outside(returncode):
+        return (f"the worker process was killed from outside ({how}) while at the {stage} stage of this file: by an "
+                "operator, a supervisor or the system's out-of-memory killer, not for anything known in the file; "
+                "the next run tries it again (if memory was short, give the machine more or lower --workers)")
     return (f"the worker process died ({how}) while at the {stage} stage of this file; the file is probably damaged "
             f"or built to crash readers (or it needed more than the {limits.max_memory_mb} MB of memory a document "
             "may use: raise --max-memory)")

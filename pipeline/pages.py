@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.errors import ReadError
+from pipeline.errors import FileChanged, ReadError
 from pipeline.read import HTML_SUFFIXES, PDF_SUFFIXES, Page, RawDocument, read_document
+from pipeline.sources import Planned, read_planned
 
 _PIPELINE = Path(__file__).parent
 _READER_SOURCES = (*sorted((_PIPELINE / "read").glob("*.py")), _PIPELINE / "layout.py")
@@ -43,6 +44,7 @@ class PagesRef:
     doc_id: str
     engine: str
     part: Path | None = None  # the part file that held them when the run was planned
+    redacted: bool = False  # the stored texts had their contacts masked (--redact-contacts)
 
 
 def engine_for(path: Path, engine: str) -> str:
@@ -90,11 +92,12 @@ def _stored_rows(ref: PagesRef) -> list[dict[str, Any]]:
     return []
 
 
-def obtain(path: Path, engine: str, stored: PagesRef | None) -> tuple[RawDocument, bool]:
+def obtain(path: Path, engine: str, stored: PagesRef | None, plan: Planned | None = None) -> tuple[RawDocument, bool]:
     """The document's pages and whether they were read now: stored ones first, else the file.
 
     Falls back to reading when the stored pages have gone (a pruned or hand-edited output);
-    a document with neither pages nor a file is a read failure saying what to do.
+    a document with neither pages nor a file is a read failure saying what to do. A file is
+    read only if it is still what the plan saw (`sources.read_planned`).
     """
     if stored is not None:
         raw = load(stored, path)
@@ -104,7 +107,11 @@ def obtain(path: Path, engine: str, stored: PagesRef | None) -> tuple[RawDocumen
             raise ReadError(f"the stored pages of {stored.doc_id[:12]} are gone from {stored.out / 'pages'} "
                             "and the source file is not at hand; run `minutes reprocess --src SRC` "
                             "with the folder it was ingested from")
-    return read_document(path, engine=engine), True
+    raw = read_document(path, engine=engine, data=read_planned(path, plan))
+    if plan is not None and plan.doc_id is not None and raw.doc_id != plan.doc_id:
+        raise FileChanged("the file's bytes changed after the run hashed them (is it still being written?); it was "
+                          "not read: the next run tries it again")
+    return raw, True
 
 
 def stored_doc_ids(out: Path, among: set[str] | None = None) -> dict[tuple[str, str], Path]:

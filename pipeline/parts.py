@@ -21,6 +21,15 @@ them. A commit therefore writes every file first, then the list of renames (the 
 `OUT/.tmp-staging/commit.json`, itself put in place by a rename), then renames. A run stopped
 among the renames leaves the journal: the next run to take the output's lock finishes them
 (`recover`) before anything else, so a document is never both gone and duplicated.
+
+Readers during a commit (`pipeline.snapshot`): a part's content never changes under its name.
+A part that changes is written under a new name, and the old name is *retired*: after the new
+parts are in place the commit writes the manifest `OUT/snapshot.json` (atomically: the commit
+number and every table's live parts), and only then replaces each retired part by an empty one
+(zero rows, the table's schema). So the files a manifest lists keep their content until a
+newer manifest is in place (what `read_snapshot` relies on), and a reader that listed a folder
+and opens a retired part a moment later reads zero rows instead of failing. Empty retired
+parts are deleted by a commit at least `RETIRED_GRACE` seconds later.
 """
 from __future__ import annotations
 
@@ -37,6 +46,8 @@ EMPTY = "part-empty.parquet"  # the file an empty table reads through (zero rows
 STAGING = ".tmp-staging"  # files of a commit before their renames (no reader looks there)
 TMP_PREFIX = ".tmp-"
 JOURNAL = "commit.json"
+MANIFEST = "snapshot.json"  # OUT/snapshot.json: the last complete commit's parts, per table
+RETIRED_GRACE = 60.0  # seconds an emptied retired part stays for readers that listed it
 MERGE_BELOW = 4 << 20  # bytes on disk: a smaller part is small
 FOLD_COUNT = 32  # small parts a table may have before a commit folds them into its new part
 SPLIT_ABOVE = 64 << 20  # Arrow bytes: new rows beyond this are cut into more than one part
@@ -47,8 +58,34 @@ Step = tuple[Path, Path | None]
 
 
 def part_files(folder: Path) -> list[Path]:
-    """The table's part files holding rows, in name order (the empty table's file aside)."""
+    """The table's live part files, in name order: as the manifest lists them (retired parts and the
+    empty table's file aside; a part deleted by hand is left out); in an output written before
+    manifests, every part in the folder."""
+    manifest = read_manifest(folder.parent)
+    if manifest is not None and folder.name in manifest["tables"]:
+        return [p for name in manifest["tables"][folder.name] if (p := folder / name).exists()]
     return sorted(p for p in folder.glob(f"{PREFIX}*.parquet") if p.name != EMPTY)
+
+
+def read_manifest(out: Path) -> dict | None:
+    """The manifest of the last complete commit, or None (an output written before manifests)."""
+    try:
+        return json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+
+
+def next_manifest(out: Path, commit: str) -> dict:
+    """The manifest a commit starts from: the last one's tables, for the commit to update those it writes.
+    A commit that touches some tables only (a log's append, the derived tables) keeps the others listed."""
+    last = read_manifest(out) or {}
+    return {"commit": commit, "tables": dict(last.get("tables", {}))}
+
+
+def _write_manifest(out: Path, manifest: dict) -> None:
+    pending = out / f"{TMP_PREFIX}{MANIFEST}"
+    pending.write_text(json.dumps(manifest, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(pending, out / MANIFEST)
 
 
 def part_name(commit: int, n: int) -> str:
@@ -70,6 +107,18 @@ class KeyIndex:
 
     def __init__(self) -> None:
         self._known: dict[Path, tuple[tuple[int, int], frozenset[str]]] = {}
+        self._schemas: dict[Path, tuple[tuple[int, int], frozenset[str]]] = {}
+
+    def columns(self, part: Path) -> frozenset[str]:
+        """The column names a part was written with (its footer, read once per version)."""
+        import pyarrow.parquet as pq
+
+        stat = part.stat()
+        version = (stat.st_size, stat.st_mtime_ns)
+        known = self._schemas.get(part)
+        if known is None or known[0] != version:
+            known = self._schemas[part] = (version, frozenset(pq.read_schema(part).names))
+        return known[1]
 
     def keys(self, part: Path, key: str) -> frozenset[str]:
         import pyarrow.parquet as pq
@@ -82,6 +131,14 @@ class KeyIndex:
         keys = frozenset(pq.read_table(part, columns=[key])[key].unique().drop_null().to_pylist())
         self._known[part] = (version, keys)
         return keys
+
+
+def conform(rows: pa.Table, schema: pa.Schema) -> pa.Table:
+    """Rows in the columns and types of `schema`: a column added to a table since a part was
+    written (e.g. failures.retry) reads as nulls there, one no longer declared is dropped."""
+    names = set(rows.column_names)
+    columns = [rows[f.name].cast(f.type) if f.name in names else pa.nulls(rows.num_rows, f.type) for f in schema]
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def split(rows: pa.Table, key: str, limit: int | None = None) -> list[pa.Table]:
@@ -103,33 +160,72 @@ def split(rows: pa.Table, key: str, limit: int | None = None) -> list[pa.Table]:
     return out
 
 
-def apply(out: Path, steps: Sequence[Step]) -> None:
-    """Make the staged files the tables' files: journal first, renames in order, journal last."""
-    if not steps:
+def apply(out: Path, steps: Sequence[Step], retired: Sequence[Step] = (), manifest: dict | None = None) -> None:
+    """Make the staged files the tables' files: journal first, new parts in place, the manifest,
+    then the retired parts emptied (`retired`: (old part, staged empty part)), journal last."""
+    if not steps and not retired:
         return
     staging = out / STAGING
     staging.mkdir(parents=True, exist_ok=True)
     pending = staging / f"{TMP_PREFIX}{JOURNAL}"
-    pending.write_text(json.dumps([[_rel(out, t), None if s is None else _rel(out, s)] for t, s in steps]),
+
+    def listed(pairs: Sequence[Step]) -> list[list[str | None]]:
+        return [[_rel(out, t), None if s is None else _rel(out, s)] for t, s in pairs]
+
+    pending.write_text(json.dumps({"steps": listed(steps), "retired": listed(retired), "manifest": manifest}),
                        encoding="utf-8")
     os.replace(pending, staging / JOURNAL)  # from here on the commit happens, now or at `recover`
-    _rename(out, steps)
-    (staging / JOURNAL).unlink()
+    _finish(out, steps, retired, manifest)
 
 
 def recover(out: Path) -> bool:
     """Finish the renames of a commit that was stopped among them; True when there was one.
 
     Each step is done again only where its staged file is still there, and a deletion of a file
-    already gone is nothing: doing a step twice does no harm.
+    already gone is nothing: doing a step twice does no harm. (A journal of the versions before
+    manifests is a plain list of steps.)
     """
     journal = out / STAGING / JOURNAL
     if not journal.is_file():
         return False
-    steps = [(out / t, None if s is None else out / s) for t, s in json.loads(journal.read_text(encoding="utf-8"))]
-    _rename(out, steps)
-    journal.unlink()
+    found = json.loads(journal.read_text(encoding="utf-8"))
+    if isinstance(found, list):
+        found = {"steps": found, "retired": [], "manifest": None}
+
+    def paths(pairs: list) -> list[Step]:
+        return [(out / t, None if s is None else out / s) for t, s in pairs]
+
+    _finish(out, paths(found["steps"]), paths(found["retired"]), found["manifest"])
     return True
+
+
+def _finish(out: Path, steps: Sequence[Step], retired: Sequence[Step], manifest: dict | None) -> None:
+    _rename(out, steps)
+    if manifest is not None:
+        _write_manifest(out, manifest)
+    _rename(out, retired)
+    (out / STAGING / JOURNAL).unlink()
+
+
+def sweep_retired(out: Path, tables: Sequence[str], grace: float | None = None) -> None:
+    """Delete the emptied retired parts that have been there for `grace` (`RETIRED_GRACE`) seconds."""
+    import time
+
+    manifest = read_manifest(out)
+    if manifest is None:
+        return
+    grace = RETIRED_GRACE if grace is None else grace
+    now = time.time()
+    for table in tables:
+        live = set(manifest["tables"].get(table, ()))
+        for part in (out / table).glob(f"{PREFIX}*.parquet"):
+            if part.name in live or part.name == EMPTY:
+                continue
+            try:
+                if now - part.stat().st_mtime >= grace:
+                    part.unlink()
+            except FileNotFoundError:
+                pass
 
 
 def _rename(out: Path, steps: Sequence[Step]) -> None:

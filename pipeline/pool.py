@@ -30,7 +30,7 @@ from typing import Any
 
 from pipeline.isolation import (
     _CLOSE_GRACE, _REORDER_WINDOW, _START_TIMEOUT, MIN_MEMORY_MB, Limits, Outcome, WorkerStartError, died_reason,
-    timeout_reason,
+    killed_from_outside, timeout_reason,
 )
 from pipeline.zygote import Zygote
 
@@ -268,7 +268,7 @@ class Pool:
             self._start_failed(w, f"exited with status {code}")
         if died and index is not None:
             self.done[index] = Outcome(index, stage=stage, reason=died_reason(code, _stage(stage), self.limits),
-                                       error_type="WorkerDied")
+                                       error_type="WorkerKilled" if killed_from_outside(code) else "WorkerDied")
         self.workers[self.workers.index(w)] = self._new_worker()
 
     def _requeue(self, indices: Sequence[int] | deque[int]) -> None:

@@ -19,10 +19,10 @@ from pipeline import derived, pages
 from pipeline.document import (  # noqa: F401 - re-exported: the per-document API lives in pipeline.document
     PAGE_JOIN, DocumentResult, failed_result, failure_row, page_of, process_document, relative_path, repaired_text,
 )
-from pipeline.incremental import Plan, Work, plan_ingest, plan_reprocess
+from pipeline.incremental import Plan, Wanted, Work, plan_ingest, plan_reprocess
 from pipeline.isolation import Limits, run_isolated, start_crew
 from pipeline.redact import redact_rows
-from pipeline.sources import discover, refusal
+from pipeline.sources import Planned, discover, refusal
 from pipeline.read import DEFAULT_ENGINE
 from pipeline.schema import REPAIR_STEPS
 from pipeline.store import Batch, Store
@@ -55,6 +55,8 @@ class Summary:
     pruned: bool = False  # ... and their rows were removed
     missing: int = 0  # reprocess: selected documents with neither stored pages nor a source file
     incomplete: int = 0  # documents that list § the extraction did not find (sections_missing)
+    standing: int = 0  # failures rows in the output after the run: this run's and earlier ones that stand
+    standing_paths: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         out = [
@@ -76,17 +78,20 @@ class Summary:
         if self.missing:
             out.append(f"missing:   {self.missing} document(s) not reprocessed: no stored pages and no source file; "
                        "give --src with the folder they were ingested from")
-        if self.failed:
+        if self.standing or self.failed:
             where = self.out / "failures" if self.out else "the failures table"
-            out.append(f"failures:  {self.failed} document(s) failed, reasons in {where}: "
-                       + ", ".join(self.failed_paths[:5]) + (" ..." if self.failed > 5 else ""))
+            paths = self.standing_paths or self.failed_paths
+            out.append(f"failures:  {self.standing} standing ({self.failed} from this run), reasons in {where}: "
+                       + ", ".join(paths[:5]) + (" ..." if len(paths) > 5 else "")
+                       + (f"; `minutes failures --out {self.out}` lists them" if self.out else ""))
         return out
 
 
 def _iter_results(paths: list[Path], root: Path, engine: str, workers: int,
                   stored: Mapping[Path, pages.PagesRef] | None = None, limits: Limits = DEFAULT_LIMITS,
-                  isolate: bool = True, follow_symlinks: bool = False,
-                  crew: Crew | None = None) -> Iterator[DocumentResult]:
+                  isolate: bool = True, follow_symlinks: bool = False, crew: Crew | None = None,
+                  plans: Mapping[Path, Planned | None] | None = None,
+                  redact_contacts: bool = False) -> Iterator[DocumentResult]:
     """Each path's result, in path order.
 
     A path `sources.refusal` turns down (a symlink out of the folder, a named pipe, an oversized
@@ -95,15 +100,15 @@ def _iter_results(paths: list[Path], root: Path, engine: str, workers: int,
     (`crew`: workers started while the batch was planned); without it, in this process (or a
     plain process pool): for tests and library use only.
     """
-    stored = stored or {}
+    stored, plans = stored or {}, plans or {}
     refused = {p: r for p in paths if p not in stored and (r := refusal(p, root, limits, follow_symlinks)) is not None}
-    todo = [p for p in paths if p not in refused]
+    tasks = [(p, root, engine, stored.get(p), plans.get(p), redact_contacts) for p in paths if p not in refused]
     if isolate:
-        results = _isolated(todo, root, engine, workers, stored, limits, crew)
-    elif workers <= 1 or len(todo) <= 1:
-        results = (process_document(p, root, engine, stored.get(p)) for p in todo)
+        results = _isolated(tasks, limits, workers, crew)
+    elif workers <= 1 or len(tasks) <= 1:
+        results = (process_document(*task) for task in tasks)
     else:
-        results = _pooled(todo, root, engine, workers, stored)
+        results = _pooled(tasks, workers)
     for path in paths:
         if path in refused:
             error = refused[path]
@@ -114,26 +119,23 @@ def _iter_results(paths: list[Path], root: Path, engine: str, workers: int,
     next(results, None)  # past the last: the pool ends gracefully (its workers exit and are reaped, not killed)
 
 
-def _isolated(paths: list[Path], root: Path, engine: str, workers: int, stored: Mapping[Path, pages.PagesRef],
-              limits: Limits, crew: Crew | None = None) -> Iterator[DocumentResult]:
-    tasks = [(p, root, engine, stored.get(p)) for p in paths]
+def _isolated(tasks: list[tuple], limits: Limits, workers: int, crew: Crew | None = None) -> Iterator[DocumentResult]:
+    """`process_document(*task)` for each task in worker processes; what stops a worker becomes the task's failure."""
     outcomes = run_isolated(process_document, tasks, workers, limits, _WORKER_PRELOAD, crew)
-    for path, outcome in zip(paths, outcomes, strict=True):  # strict: asks past the last, for a graceful end
+    for task, outcome in zip(tasks, outcomes, strict=True):  # strict: asks past the last, for a graceful end
         if outcome.reason is None:
             yield outcome.value
-        else:  # stopped (time limit), killed (memory, crash) or an error no one foresaw
+        else:  # stopped (time limit), killed (memory, crash, from outside) or an error no one foresaw
             stage = outcome.stage if outcome.stage in ("read", "repair", "extract") else "read"
-            yield failed_result(DocumentResult(relative_path(path, root)), stage, outcome.reason, outcome.error_type or "Error",
-                          time.perf_counter())
+            yield failed_result(DocumentResult(relative_path(task[0], task[1])), stage, outcome.reason,
+                                outcome.error_type or "Error", time.perf_counter())
 
 
-def _pooled(paths: list[Path], root: Path, engine: str, workers: int,
-            stored: Mapping[Path, pages.PagesRef]) -> Iterator[DocumentResult]:
+def _pooled(tasks: list[tuple], workers: int) -> Iterator[DocumentResult]:
     from concurrent.futures import ProcessPoolExecutor
 
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        yield from pool.map(process_document, paths, [root] * len(paths), [engine] * len(paths),
-                            [stored.get(p) for p in paths], chunksize=1)
+        yield from pool.map(process_document, *zip(*tasks, strict=True), chunksize=1)
 
 
 class Collector:
@@ -145,8 +147,9 @@ class Collector:
     `flush` commits it, so a crash loses only what came after the last flush (`wait` tells when).
     """
 
-    def __init__(self, store: Store, plan: Plan, flush_every: int = 200) -> None:
+    def __init__(self, store: Store, plan: Plan, flush_every: int = 200, limits: Limits = DEFAULT_LIMITS) -> None:
         self.store, self.plan, self.flush_every = store, plan, flush_every
+        self.limits = limits.key()  # recorded on every failure: other limits try the file again
         skipped, duplicates = len(plan.unchanged), len(plan.duplicates)
         self.summary = Summary(documents=skipped + duplicates, skipped=skipped, duplicates=duplicates,
                                out=store.out, vanished=len(plan.vanished), missing=len(plan.missing))
@@ -165,6 +168,8 @@ class Collector:
             result.doc_id = self.hashes[result.source_path]
             for row in result.rows["failures"]:
                 row["doc_id"] = result.doc_id
+        for row in result.rows.get("failures", []):
+            row["limits"] = self.limits
         self.replaced["source_path"].add(result.source_path)
         if result.doc_id in self.seen and not result.failed:
             summary.duplicates += 1
@@ -231,6 +236,8 @@ class Collector:
         if self.plan.changed:
             self.store.drop_orphan_pages()
         derived.refresh(self.store)  # the cases and the search index follow the tables
+        standing = sorted(self.store.read("failures", columns=["source_path"])["source_path"].to_pylist())
+        self.summary.standing, self.summary.standing_paths = len(standing), standing
         return self.summary
 
 
@@ -260,14 +267,17 @@ def run_plan(plan: Plan, store: Store, engine: str = DEFAULT_ENGINE, workers: in
     """Process a plan's work and write its rows; the caller holds `store.lock()`.
 
     `limits`, `isolate`, `follow_symlinks` and `crew` are `_iter_results`'; `redact_contacts`
-    masks e-mail addresses and phone numbers in the text columns before anything is written.
+    masks e-mail addresses and phone numbers in the page texts before extraction (so in every
+    row and stored page) and again in the rows' text columns before anything is written.
     """
     started = time.perf_counter()
-    collector = Collector(store, plan, flush_every)
+    collector = Collector(store, plan, flush_every, limits)
     stored = {w.path: w.stored for w in plan.work if w.stored}
+    plans = {w.path: w.plan for w in plan.work if w.plan}
+    results = _iter_results(_largest_first(plan.work, workers), plan.root, engine, workers, stored,
+                            limits, isolate, follow_symlinks, crew, plans, redact_contacts)
     try:
-        for result in _iter_results(_largest_first(plan.work, workers), plan.root, engine, workers, stored,
-                                    limits, isolate, follow_symlinks, crew):
+        for result in results:
             if redact_contacts:
                 redact_rows(result.rows)
             collector.add(result)
@@ -275,14 +285,19 @@ def run_plan(plan: Plan, store: Store, engine: str = DEFAULT_ENGINE, workers: in
                 progress(result)
         summary = collector.close(prune)
     finally:
+        results.close()  # an interrupted batch ends its workers now, not when the generator is collected
         collector.wait()
     summary.seconds = time.perf_counter() - started
     return summary
 
 
+class RedactionRefused(ValueError):
+    """--redact-contacts cannot mask every document of the output: nothing was done."""
+
+
 def plan_batch(src: Path, store: Store, engine: str = DEFAULT_ENGINE, force: bool = False,
                limits: Limits = DEFAULT_LIMITS, follow_symlinks: bool = False,
-               on_work: Callable[[int], None] | None = None) -> Plan:
+               on_work: Callable[[int], None] | None = None, redact_contacts: bool = False) -> Plan:
     """The plan of an ingest run over `src` (`pipeline.incremental`); the caller holds the lock.
 
     Files that will be refused are not even hashed: a named pipe would block, a symlink out of
@@ -292,18 +307,31 @@ def plan_batch(src: Path, store: Store, engine: str = DEFAULT_ENGINE, force: boo
     paths = discover(src, follow_symlinks)
     unread = {p for p in paths if refusal(p, src, limits, follow_symlinks) is not None}
     hint = (lambda: on_work(len(paths) - len(unread))) if on_work else None
-    return plan_ingest(src, paths, store, engine, force=force, unread=unread, on_work=hint)
+    plan = plan_ingest(src, paths, store, engine, force=force, unread=unread, on_work=hint,
+                       wanted=Wanted(limits, redact_contacts))
+    if redact_contacts and plan.vanished:
+        kept = {d for _, d in plan.vanished if d}
+        docs = store.read("documents", columns=["doc_id", "redacted"]).to_pylist()
+        unmasked = [d["doc_id"] for d in docs if d["doc_id"] in kept and not d["redacted"]]
+        if unmasked:
+            raise RedactionRefused(
+                f"--redact-contacts would leave {len(unmasked)} document(s) unmasked: they are in {store.out} but "
+                f"no longer under {src}. Add --prune to remove them, or mask them from their stored pages with "
+                f"`minutes reprocess --out {store.out} --redact-contacts`; nothing was done")
+    return plan
 
 
 def process_here(path: Path, root: Path, engine: str = DEFAULT_ENGINE, stored: pages.PagesRef | None = None,
-                 limits: Limits = DEFAULT_LIMITS, follow_symlinks: bool = False) -> DocumentResult:
+                 limits: Limits = DEFAULT_LIMITS, follow_symlinks: bool = False, plan: Planned | None = None,
+                 redact_contacts: bool = False) -> DocumentResult:
     """One document in this process, refused where `run_batch` would refuse it.
 
     For task runners that bring their own worker processes (the Dask flow): no time limit or
     memory cap of ours applies here.
     """
     refs = {path: stored} if stored else None
-    return next(_iter_results([path], root, engine, 1, refs, limits, False, follow_symlinks))
+    return next(_iter_results([path], root, engine, 1, refs, limits, False, follow_symlinks,
+                              plans={path: plan}, redact_contacts=redact_contacts))
 
 
 def run_batch(
@@ -335,7 +363,8 @@ def run_batch(
     store = Store(out)
     with store.lock(), start_crew(limits, _WORKER_PRELOAD) as crew:
         start = (lambda most: crew.start(min(workers, most))) if isolate else None
-        plan = plan_batch(src, store, engine, force, limits, follow_symlinks, on_work=start)
+        plan = plan_batch(src, store, engine, force, limits, follow_symlinks, on_work=start,
+                          redact_contacts=redact_contacts)
         if not plan.work:
             crew.close()
         if on_plan:
@@ -358,11 +387,12 @@ def reprocess(
     on_plan: Callable[[Plan], None] | None = None,
     limits: Limits = DEFAULT_LIMITS,
     isolate: bool = True,
+    redact_contacts: bool = False,
 ) -> Summary:
     """Extract documents already in `out` again, from their stored pages (else from `src`).
 
     The selection is `pipeline.incremental.plan_reprocess`'s; holds the output folder's lock.
-    `limits` and `isolate` as for `run_batch`.
+    `limits`, `isolate` and `redact_contacts` as for `run_batch`.
     """
     started = time.perf_counter()
     store = Store(Path(out))
@@ -370,6 +400,7 @@ def reprocess(
         plan = plan_reprocess(store, Path(src) if src else None, engine, since, only_failed, doc_ids)
         if on_plan:
             on_plan(plan)
-        summary = run_plan(plan, store, engine, workers, progress, limits=limits, isolate=isolate)
+        summary = run_plan(plan, store, engine, workers, progress, limits=limits, isolate=isolate,
+                           redact_contacts=redact_contacts)
     summary.seconds = time.perf_counter() - started
     return summary

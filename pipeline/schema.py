@@ -94,6 +94,8 @@ DOCUMENTS = Table(
            "or its contents list; empty where it says neither."),
         _c("sections_found", INTS, "The § of the items found (their current handlings)."),
         _c("sections_missing", INTS, "Stated but not found: the document is partial and a warning names them."),
+        _c("redacted", BOOL, "True where e-mail addresses and phone numbers were masked (--redact-contacts) in this "
+           "document's rows and stored pages."),
         *(_c(f"repair_{s}", INT, f"Characters changed by the '{s}' repair step.") for s in REPAIR_STEPS),
         _c("seconds", FLOAT, "Wall time spent on this document."),
         _c("extractor_version", STR, "Version of the extractors and their patterns that produced the rows.", False),
@@ -173,6 +175,10 @@ FAILURES = Table(
         _prose("reason", "What went wrong and what to do about it, in plain words.", False),
         _c("extractor_version", STR, "Extractor version of the run.", False),
         _c("failed_at", TIME, "When (UTC)."),
+        _c("retry", BOOL, "True where trying again may pass (time limit, memory, a worker killed from outside, the "
+           "file changed while read): the next run tries the file again. Otherwise it is tried again when its "
+           "bytes, the extractor version or the limits change (`minutes failures` lists what stands)."),
+        _c("limits", STR, "The limits of the run that failed it (timeout, max_memory, max_text): other limits try it again."),
     ),
     ("source_path",),
 )

@@ -2,9 +2,10 @@
 
 Each table is a folder of part files (`OUT/<table>/part-<commit>-<n>.parquet`: `pipeline.parts`
 says how they are cut, folded and named), so that `pandas.read_parquet(OUT / "decisions")` and
-DuckDB's `read_parquet('OUT/decisions/*.parquet')` read it whole. A commit adds new parts and
-rewrites only the old parts that held a document it replaces (replace, never duplicate): its cost
-is what it brings, not the size of the output.
+DuckDB's `read_parquet('OUT/decisions/*.parquet')` read it whole, and `pipeline.snapshot.read_snapshot`
+reads one consistent snapshot of every table, also while a run commits. A commit adds new parts and
+writes again (under new names) only the old parts that held a document it replaces (replace, never
+duplicate): its cost is what it brings, not the size of the output.
 
 Safe writes: `replace` (or a `Batch`'s commit) first writes every new or changed part of every
 table to a temporary file in `OUT/.tmp-staging` (no reader looks there; DuckDB's `*.parquet` glob
@@ -13,17 +14,15 @@ them into place, `documents` last. An error while writing leaves the tables exac
 a run stopped among the renames has them finished by the next run (`parts.recover`). A `Batch`
 writes parts there while the documents are still being processed. Two runs on the same folder
 would still overwrite each other's files, so a run holds `Store.lock()` (an flock on
-`OUT/.lock`) from start to end, and a second one stops at once.
+`OUT/.lock`, `pipeline.lock`) from start to end, and a second one stops at once.
 """
 from __future__ import annotations
 
-import fcntl
 import itertools
 import os
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -31,13 +30,13 @@ from typing import Any
 import pyarrow as pa
 
 from pipeline import parts
+from pipeline.lock import LOCK_NAME, OutputLocked  # noqa: F401 - re-exported: callers catch it from here
 from pipeline.parts import EMPTY, STAGING, TMP_PREFIX, KeyIndex, Step, part_files, part_name
 from pipeline.schema import TABLES, Table
 
 # `fetches` (a log `minutes fetch` appends to, `Store.append`) is listed so that every output reads it (empty
 # after a plain ingest); no document's rows are ever in it, so an ingest commit never changes it.
 WRITE_ORDER = ("fetches", "pages", "failures", "mentions", "votes", "meetings", "decisions", "documents")
-LOCK_NAME = ".lock"
 # Stored pages are read back one document at a time: small row groups let a lookup by doc_id
 # skip the rest of the part through the row-group statistics.
 _ROW_GROUP_ROWS = {"pages": 256}
@@ -54,10 +53,6 @@ _PARQUET_OPTIONS: dict[str, Any] = {"compression": "snappy", "use_dictionary": F
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 _FILE_MODE = 0o666 & ~_UMASK
-
-
-class OutputLocked(RuntimeError):
-    """Another run holds the output folder's lock."""
 
 
 def to_arrow(table: Table, rows: Iterable[Mapping[str, Any]]) -> pa.Table:
@@ -125,6 +120,10 @@ def _write_part(table: Table, rows: pa.Table, staging: Path) -> Path:
     return _write_temp(rows, staging, table, _ROW_GROUP_ROWS.get(table.name))
 
 
+def _no_rows(table: Table) -> pa.Table:
+    return pa.Table.from_batches([], schema=table.schema)  # not schema.empty_table(): that imports pandas (0.3 s)
+
+
 def _row_key(table: Table) -> str:
     return {"failures": "source_path", "fetches": "fetch_id"}.get(table.name, "doc_id")
 
@@ -176,9 +175,10 @@ class Store:
         return len(orphans)
 
     def _table_steps(self, table: Table, drop: set[str], new: list[pa.Table], early: list[Path],
-                     commit: int, staging: Path) -> list[Step]:
-        """What a commit does to one table: old parts rewritten without `drop`'s rows or folded into
-        the new part, the parts written early named, the rest of the new rows written."""
+                     commit: int, staging: Path) -> tuple[list[Step], list[Path]]:
+        """What a commit does to one table: the new parts (old parts rewritten without `drop`'s rows
+        or folded into the new part, the parts written early, the rest of the new rows) and the old
+        parts it retires (`pipeline.parts`: a part's content never changes under its name)."""
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
 
@@ -186,11 +186,15 @@ class Store:
         folder = self.path(table.name)
         writing = bool(new or early)
         steps: list[Step] = []
+        retired: list[Path] = []
+        rewritten: list[Path] = []
         found = part_files(folder)
         small = {p for p in found if p.stat().st_size < parts.MERGE_BELOW} if writing else set()
         fold_all = len(small) >= parts.FOLD_COUNT
         for part in found:
-            hit = bool(drop) and not drop.isdisjoint(self.index.keys(part, key))
+            # a part written before a column was added to the table is written again with it
+            hit = (bool(drop) and not drop.isdisjoint(self.index.keys(part, key))) or bool(
+                set(table.names) - self.index.columns(part))
             fold = part in small and (hit or fold_all)
             if not (hit or fold):
                 continue
@@ -198,31 +202,29 @@ class Store:
             if hit:
                 keep = pc.invert(pc.is_in(old[key], value_set=pa.array(sorted(drop), pa.string())))
                 old = old.filter(pc.fill_null(keep, True))
-            old = old.select(table.names).cast(table.schema)
+            old = parts.conform(old, table.schema)
+            retired.append(part)
             if fold and old.num_rows:
                 new = [*new, old]
-                steps.append((part, None))
-            else:
-                steps.append((part, self._write_staged(table, old, staging) if old.num_rows else None))
+            elif old.num_rows:
+                rewritten.append(self._write_staged(table, old, staging))
         names = (folder / part_name(commit, n) for n in itertools.count())
-        steps.extend((next(names), tmp) for tmp in early)
+        steps.extend((next(names), tmp) for tmp in [*rewritten, *early])
         if new:
             for piece in parts.split(_sorted(table, pa.concat_tables(new)), key):
                 steps.append((next(names), _write_part(table, piece, staging)))
-        return steps
+        return steps, retired
 
     def _write_staged(self, table: Table, rows: pa.Table, staging: Path) -> Path:
         """Rows, sorted, as a temporary file in a staging folder (readers never look there)."""
         return _write_part(table, _sorted(table, rows), staging)
 
     def _ensure_readable(self, table: Table) -> None:
-        """A table with no rows still reads (as zero rows with its schema)."""
-        folder = self.path(table.name)
-        empty = folder / EMPTY
-        if part_files(folder):
-            empty.unlink(missing_ok=True)
-        elif not empty.exists():
-            _atomic_write(table.schema.empty_table(), empty, table)
+        """A table with no rows still reads (as zero rows with its schema): the empty file stays
+        once made, so that no reader that listed it finds it gone."""
+        empty = self.path(table.name) / EMPTY
+        if not empty.exists():
+            _atomic_write(_no_rows(table), empty, table)
 
     def _doc_ids_at(self, paths: set[str]) -> set[str]:
         if not paths or not self.path("documents").exists():
@@ -240,59 +242,15 @@ class Store:
             schema = pa.schema([schema.field(c) for c in columns])
         if not files:
             return pa.Table.from_batches([], schema=schema)  # not schema.empty_table(): that imports pandas (0.3 s)
-        return pa.concat_tables([pq.read_table(f, columns=schema.names).cast(schema) for f in files])
+        return pa.concat_tables([parts.conform(pq.read_table(f, columns=[n for n in schema.names
+                                                                         if n in self.index.columns(f)]), schema)
+                                 for f in files])
 
-    @contextmanager
-    def lock(self) -> Iterator[None]:
-        """Hold the output folder for one run; a second run stops with a message saying who has it.
+    def lock(self) -> AbstractContextManager[None]:
+        """Hold the output folder for one run (`pipeline.lock.output_lock`)."""
+        from pipeline.lock import output_lock
 
-        flock, not a bare O_EXCL file: the kernel releases it when the holder dies, so a crashed
-        run never blocks the next. The file is removed on release; a run that locked a file
-        another run was just removing (another inode) tries again.
-        """
-        self.out.mkdir(parents=True, exist_ok=True)
-        path = self.out / LOCK_NAME
-        while True:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                raise OutputLocked(
-                    f"another minutes run is writing to {self.out} ({_holder(path)}); "
-                    f"wait for it or remove {path} if that process is gone") from None
-            try:
-                current = os.stat(path).st_ino
-            except FileNotFoundError:
-                current = None
-            if current == os.fstat(fd).st_ino:
-                break
-            os.close(fd)
-        try:
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()} {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC\n".encode())
-            self._remove_temp_files()
-            yield
-        finally:
-            parts.clear_staging(self.out)  # what a batch that failed or was stopped had written early
-            # (a commit stopped among its renames is finished first: see `parts.recover`)
-            path.unlink(missing_ok=True)
-            os.close(fd)
-
-    def _remove_temp_files(self) -> None:
-        """Temporary files left by a run that was killed while writing (only under the lock), once
-        the commit it may have been making is finished."""
-        parts.clear_staging(self.out)
-        for tmp in self.out.glob(f"*/{TMP_PREFIX}*.parquet"):
-            tmp.unlink(missing_ok=True)
-
-
-def _holder(path: Path) -> str:
-    try:
-        pid, _, since = path.read_text(encoding="utf-8").strip().partition(" ")
-    except (FileNotFoundError, UnicodeDecodeError):
-        pid, since = "", ""
-    return f"pid {pid or 'unknown'} since {since or 'an unknown time'}"
+        return output_lock(self.out)
 
 
 class Batch:
@@ -369,23 +327,31 @@ class Batch:
         page_ids = self.page_ids | set(replaced.get("pages", set()))
         commit = parts.next_commit(store.out)
         steps: list[Step] = []
+        retired: list[Step] = []
+        manifest = parts.next_manifest(store.out, commit)
         try:
             for name in tables:
                 table = TABLES[name]
                 drop = paths if _row_key(table) == "source_path" else page_ids if name == "pages" else doc_ids
-                steps += store._table_steps(table, drop, self.pending.get(name, []), self.staged.get(name, []),
-                                            commit, self.staging())
+                live = part_files(store.path(name))
+                new, old = store._table_steps(table, drop, self.pending.get(name, []), self.staged.get(name, []),
+                                              commit, self.staging())
+                steps += new
+                retired += [(part, store._write_staged(table, _no_rows(table), self.staging())) for part in old]
+                manifest["tables"][name] = sorted({p.name for p in live} - {p.name for p in old}
+                                                  | {target.name for target, _ in new})
         except BaseException:
             self._discard_staged()
             raise
         try:
-            parts.apply(store.out, steps)
+            parts.apply(store.out, steps, retired, manifest)
         except OSError:
             if not parts.recover(store.out):  # the journal was not in place: nothing has changed
                 self._discard_staged()
                 raise
         for name in tables:
             store._ensure_readable(TABLES[name])
+        parts.sweep_retired(store.out, tables)
         self.pending.clear()
         self.written.clear()
         self.staged.clear()

@@ -115,10 +115,11 @@ class Zygote:
     def __init__(self, max_memory_mb: int, preload: Sequence[str]) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
-            # -I: nothing from the cwd or PYTHON* variables shadows the batch's own modules. Its own
+            # -I: nothing from the cwd or PYTHON* variables shadows the batch's own modules. -B: no
+            # bytecode written into the install folder (it ignores PYTHONDONTWRITEBYTECODE). Its own
             # session, as each worker has: killing one process group never reaches the batch.
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-c", _BOOT, json.dumps(_sys_path()), json.dumps(list(preload)),
+                [sys.executable, "-I", "-B", "-c", _BOOT, json.dumps(_sys_path()), json.dumps(list(preload)),
                  str(theirs.fileno()), str(max_memory_mb), str(os.getpid())],
                 pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, stdout=sys.__stderr__ or subprocess.DEVNULL,
                 start_new_session=True, env={**os.environ, **_SINGLE_THREADED},

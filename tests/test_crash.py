@@ -139,7 +139,7 @@ def test_a_hanging_pdf_is_stopped_and_the_rest_is_written(tmp_path: Path) -> Non
     assert failures.source_path.tolist() == ["a_loop.pdf"]
     assert failures.error_type.tolist() == ["Timeout"] and failures.stage.tolist() == ["read"]
     assert len(pd.read_parquet(tmp_path / "out" / "decisions")) > 0
-    assert "1 document(s) failed" in stdout.getvalue()
+    assert "1 standing (1 from this run)" in stdout.getvalue()
 
 
 # --------------------------------------------------------------------------- SIGKILL midway

@@ -72,4 +72,4 @@ def test_flow_writes_what_run_batch_writes(tmp_path: Path) -> None:
     repairs = int(pd.read_parquet(out / "documents").filter(like="repair_").to_numpy().sum())
     assert repairs > 0  # dev10 is mojibake, dev17 has ligatures
     assert table == [{"documents": 4, "unchanged": 0, "decisions": len(decisions), "failures": 1,
-                      "repairs": repairs, "vanished": 0, "seconds": table[0]["seconds"]}], table
+                      "standing_failures": 1, "repairs": repairs, "vanished": 0, "seconds": table[0]["seconds"]}], table

@@ -99,3 +99,50 @@ def test_html_without_markup_is_refused(tmp_path: Path) -> None:
     path.write_text("Päätös: hyväksyttiin.", encoding="utf-8")
     with pytest.raises(ReadError, match="no HTML markup"):
         read_document(path)
+
+
+def _difflib_count(before: str, after: str) -> int:
+    """The changed-character count as difflib gives it for the whole line: the minimal one."""
+    from difflib import SequenceMatcher
+
+    total = 0
+    for a, b in zip(before.split("\n"), after.split("\n"), strict=True):
+        total += sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in
+                     SequenceMatcher(None, a, b, autojunk=False).get_opcodes() if tag != "equal")
+    return total
+
+
+def _variants() -> list[tuple[str, str]]:
+    import unicodedata
+
+    from tests.conftest import FIXTURES
+
+    found = []
+    for path in sorted(DEV.glob("*.txt")) + sorted((FIXTURES / "styles").glob("*.txt")):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        found += [(path.name, text), (f"{path.name} NFD", unicodedata.normalize("NFD", text)),
+                  (f"{path.name} mojibake", text.encode("utf-8").decode("cp1252", errors="replace"))]
+    return found
+
+
+@pytest.mark.parametrize("name, text", _variants(), ids=[n for n, _ in _variants()])
+def test_changed_characters_are_counted_as_difflib_counts_them(name: str, text: str) -> None:
+    """The linear count (words compared exactly, long runs aligned in a bounded window) agrees with
+    difflib's minimal count on real minutes, decomposed and double-encoded."""
+    from pipeline.repair import _changed_chars, fix_text
+
+    fixed = fix_text(text)
+    assert _changed_chars(text, fixed) == _difflib_count(text, fixed)
+
+
+@pytest.mark.parametrize("before, after, expected", [
+    ("a" * 5000 + "b", "a" * 5000 + "c", 1),  # one long word: the bounded alignment
+    ("Pa\u0308a\u0308to\u0308s " * 3000, "Päätös " * 3000, 18_000),
+    ("x" * 1000, "", 1000),
+    ("§" * 10_000, "§" * 9_000, 1000),
+    ("ab" * 4000 + "Ã¤" + "ab" * 4000, "ab" * 4000 + "ä" + "ab" * 4000, 2),
+])
+def test_long_changed_lines_are_counted(before: str, after: str, expected: int) -> None:
+    from pipeline.repair import _changed_chars
+
+    assert _changed_chars(before, after) == expected

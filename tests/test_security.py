@@ -111,7 +111,7 @@ def test_nothing_is_written_outside_out(linked: Path, tmp_path: Path, monkeypatc
             "x\\..\\..\\escape.txt", "päätös\tsarkain\nrivi.txt"} <= set(documents.source_path)
     assert {p.name for p in (tmp_path / "out").iterdir()} <= {
         "documents", "decisions", "mentions", "meetings", "votes", "failures", "pages", "fetches", "cases",
-        "case_handlings", "search.sqlite"}
+        "case_handlings", "search.sqlite", "snapshot.json"}
 
 
 SHELL = re.compile(r"shell\s*=\s*True|os\.system\(|os\.popen\(|commands\.getoutput")
@@ -217,3 +217,69 @@ def test_redact_contacts_masks_them_and_keeps_other_numbers(tmp_path: Path) -> N
 ])
 def test_redact_cases(text: str, expected: str) -> None:
     assert redact(text) == expected
+
+
+_IDS = re.compile(r"\b[0-9a-f]{64}(?::\d+|:meeting)?\b")
+
+
+def _whole_output(out: Path) -> str:
+    """Every cell of every table as text (ids aside: a hex digest may look like a number)."""
+    import pyarrow.parquet as pq
+
+    cells = []
+    for folder in sorted(p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for row in pq.read_table(folder).to_pylist():
+            cells.extend(str(v) for v in row.values())
+    return _IDS.sub("", "\n".join(cells))
+
+
+INTERNATIONAL = ("+46 70 123 45 67", "matti.virtanen at pihtipudas.fi", "kirjaamo [at] hel [dot] fi")
+
+
+def test_redact_contacts_on_an_existing_output_masks_every_column_and_page(tmp_path: Path) -> None:
+    src, out = tmp_path / "src", tmp_path / "out"
+    _with_contacts(src)
+    text = (src / "contacts.txt").read_text(encoding="utf-8")
+    (src / "contacts.txt").write_text(text.replace("Hyväksyttiin.", "Hyväksyttiin. Yhteys " + ", ".join(INTERNATIONAL)
+                                                   + ".", 1), encoding="utf-8")
+    copy_dev(src, "dev03_ahjo_kh_tabled.txt", "second")
+    assert ingest(str(src), "--out", str(out))[0] == 0
+    before = _whole_output(out)
+    assert LEAK.search(before) and all(c in before for c in INTERNATIONAL)
+    assert not pd.read_parquet(out / "documents").redacted.any()
+
+    code, stdout = ingest(str(src), "--out", str(out), "--redact-contacts")  # nothing changed but the wish
+    assert code == 0, stdout
+    after = _whole_output(out)
+    assert not LEAK.search(after), LEAK.search(after)
+    assert not any(c in after for c in INTERNATIONAL)
+    documents = pd.read_parquet(out / "documents")
+    assert documents.redacted.all() and len(documents) == 2
+    assert "pages:     2 document(s) extracted again from stored pages" in stdout
+    for number in KEPT:
+        assert number in after, number
+    assert ingest(str(src), "--out", str(out), "--redact-contacts")[1].count("2 unchanged and skipped") == 1
+
+
+def test_redact_contacts_is_refused_while_vanished_documents_would_keep_theirs(tmp_path: Path) -> None:
+    src, out = tmp_path / "src", tmp_path / "out"
+    _with_contacts(src)
+    assert ingest(str(src), "--out", str(out))[0] == 0
+    (src / "contacts.txt").rename(tmp_path / "moved-away.txt")
+    copy_dev(src, "dev03_ahjo_kh_tabled.txt", "other")
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        assert ingest(str(src), "--out", str(out), "--redact-contacts")[0] == 2
+    assert "would leave 1 document(s) unmasked" in stderr.getvalue() and "--prune" in stderr.getvalue()
+    assert LEAK.search(_whole_output(out))  # nothing was done
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["reprocess", "--out", str(out), "--redact-contacts", "--quiet"]) == 0
+    assert not LEAK.search(_whole_output(out))
+    assert pd.read_parquet(out / "documents").redacted.all()
+
+
+@pytest.mark.parametrize("text", ["+46 70 123 45 67", "+44 20 7946 0958", "0049 30 1234567", "+1 202 555 0143",
+                                  "matti.virtanen at hel.fi", "nimi (at) kunta (dot) fi", "nimi [at] hel [dot] fi",
+                                  "etunimi.sukunimi ät hel piste fi", "kirjaamo @ hel.fi"])
+def test_international_numbers_and_obfuscated_addresses_are_masked(text: str) -> None:
+    assert redact(f"Yhteys {text}.") in (f"Yhteys {PHONE_MASK}.", f"Yhteys {EMAIL_MASK}.")

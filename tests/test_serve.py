@@ -57,12 +57,13 @@ def test_serve_registers_a_cron_deployment_whose_runs_write_the_tables(prefect_s
         shutil.copy(DEV / name, src / name)
     log = tmp_path / "serve.log"
     serving = _serve([str(src), "--out", str(out), "--cron", CRON, "--timezone", "Europe/Helsinki",
-                      "--name", "nightly"], prefect_server.env, log)
+                      "--name", "nightly", "--timeout", "77", "--max-memory", "1500"], prefect_server.env, log)
     try:
         deployment = _deployment(prefect_server, "nightly", serving, log)
         crons = [(s["schedule"]["cron"], s["schedule"]["timezone"]) for s in deployment["schedules"]]
         assert crons == [(CRON, "Europe/Helsinki")], deployment["schedules"]
         assert deployment["parameters"]["src"] == str(src.resolve())
+        assert (deployment["parameters"]["timeout"], deployment["parameters"]["max_memory"]) == (77, 1500)
 
         run = prefect_server.request("POST", f"/deployments/{deployment['id']}/create_flow_run", json={})
         final = prefect_server.wait_for_run(run["id"], timeout=90)
@@ -78,6 +79,7 @@ def test_serve_registers_a_cron_deployment_whose_runs_write_the_tables(prefect_s
         "artifacts": {"flow_run_id": {"any_": [run["id"]]}, "key": {"any_": ["minutes-ingest"]}}})
     assert len(artifacts) == 1 and artifacts[0]["type"] == "table", artifacts
     assert not (out / ".lock").exists()
+    assert set(pd.read_parquet(out / "failures").limits) <= {"timeout=77s max_memory=1500MB max_text=20MB"}
 
 
 def _serve_fails(args: list[str], env: dict[str, str], tmp_path: Path) -> str:
@@ -110,3 +112,17 @@ def test_serve_rejects_a_bad_schedule_before_anything_else(tmp_path: Path, capsy
     assert main(["serve", str(src), "--cron", CRON, "--timezone", "Europe/Tampere"]) == 2
     assert "unknown time zone 'Europe/Tampere'" in capsys.readouterr().err
     assert main(["serve", str(tmp_path / "missing"), "--cron", CRON]) == 2
+
+
+PREFECT = Path(sys.executable).parent / "prefect"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [("flow-run", "ls"), ("deployment", "ls"), ("artifact", "ls")])
+def test_prefects_own_list_commands_work_against_the_server(prefect_server: Server, command: tuple[str, ...]) -> None:
+    """Prefect 3.8.8's CLI sends explicit nulls in its filter bodies, which fastapi >= 0.151 answers
+    with 422: the pin in pyproject.toml keeps these working (README, "Pins")."""
+    proc = subprocess.run([str(PREFECT), *command], env=prefect_server.env, capture_output=True, text=True,
+                          timeout=120, cwd=ROOT)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert "422" not in proc.stdout + proc.stderr

@@ -48,13 +48,13 @@ def doc_id_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_document(path: Path, engine: str = DEFAULT_ENGINE) -> RawDocument:
-    """Read one file; the bytes are read once and shared by the hash and the reader."""
+def read_document(path: Path, engine: str = DEFAULT_ENGINE, data: bytes | None = None) -> RawDocument:
+    """Read one file (or its `data`, read by the caller); the bytes are read once and shared by the hash and the reader."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise ReadError(f"unsupported file type {suffix or '(none)'!r}: minutes reads .pdf, .txt and .html files")
     try:
-        data = path.read_bytes()
+        data = path.read_bytes() if data is None else data
     except OSError as exc:
         raise ReadError(f"cannot read the file ({exc.strerror or exc}); check that it exists and is readable") from exc
     if not data:

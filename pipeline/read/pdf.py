@@ -34,6 +34,17 @@ _PASSWORD = ("the PDF is encrypted with a password; decrypt it "
 _NOT_PDF = ("not a PDF: the file does not start with %PDF- "
             "(it may be an HTML page or another format named .pdf)")
 _TRUNCATED = "the PDF is truncated (no %%EOF end marker); download the file again"
+_NO_STRUCTURE = ("the file starts like a PDF (%PDF-) but holds no PDF objects after it; it is not a PDF "
+                 "(or only its first bytes were saved): get the document again")
+# Other formats' first bytes: a file of these named .pdf is refused, never read as a PDF it holds.
+_CONTAINERS = ((b"PK\x03\x04", "a ZIP archive (or a Word/Excel file)"), (b"\x1f\x8b", "a gzip archive"),
+               (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"), (b"Rar!", "a RAR archive"),
+               (b"\xd0\xcf\x11\xe0", "an old Office file (.doc/.xls)"), (b"\x89PNG", "a PNG image"),
+               (b"\xff\xd8\xff", "a JPEG image"), (b"{\\rtf", "an RTF document"))
+# pdfium reads at most this many bytes of one string of a content stream: the rest of a longer
+# line is dropped without a word (pdfium's kMaxStringLength). pdfplumber reads it whole.
+_PDFIUM_STRING_LIMIT = 32767
+_EMPTY_PAGE_TREE = re.compile(rb"/Type\s*/Pages\b[^>]*/Count\s+0\b|/Count\s+0\b[^>]*/Type\s*/Pages\b")
 # pdfium marks a hyphen it sees at a line end with U+0002 or U+FFFE (the PDF itself has a plain
 # "-"); other control characters are white space.
 _PDFIUM_HYPHENS = ("\x02", "\ufffe")
@@ -69,8 +80,26 @@ def _is_pdf(data: bytes) -> bool:
     return b"%PDF-" in data[:1024]
 
 
+def _container(data: bytes) -> str | None:
+    """What other format the file is, by its first bytes, if it is one (a PDF starts with %PDF-)."""
+    return next((what for magic, what in _CONTAINERS if data.startswith(magic)), None)
+
+
 def _looks_truncated(data: bytes) -> bool:
     return b"%%EOF" not in data[-2048:]
+
+
+def _truncation_reason(data: bytes) -> str:
+    """A PDF with objects and no end marker was cut; one without objects was never a PDF."""
+    return _TRUNCATED if b" obj" in data or b"\nobj" in data else _NO_STRUCTURE
+
+
+class _StringCut(Exception):
+    """pdfium dropped the end of a string longer than it reads (`_PDFIUM_STRING_LIMIT`) on this page."""
+
+    def __init__(self, page: int) -> None:
+        super().__init__(page)
+        self.page = page
 
 
 def _damaged(detail: str) -> str:
@@ -93,7 +122,7 @@ def _plumber_reason(exc: BaseException, data: bytes) -> str:
     if isinstance(cause, PDFPasswordIncorrect):
         return _PASSWORD
     if isinstance(cause, PSEOF) or _looks_truncated(data):
-        return _TRUNCATED
+        return _truncation_reason(data)
     return _damaged(f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__)
 
 
@@ -286,6 +315,8 @@ def _pdfium_pages(data: bytes) -> Iterator[RawPage]:
                 textpage = page.get_textpage()
                 try:
                     chars = _RunReader(textpage, top).runs()
+                    if pdfium_c.FPDFText_CountChars(textpage.raw) >= _PDFIUM_STRING_LIMIT and _cut(page, textpage):
+                        raise _StringCut(index + 1)
                 finally:
                     textpage.close()
             finally:
@@ -295,31 +326,71 @@ def _pdfium_pages(data: bytes) -> Iterator[RawPage]:
         pdf.close()
 
 
+def _cut(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage) -> bool:
+    """Whether a text object of the page holds as many characters as pdfium reads of one string:
+    looked at only on pages with that many characters in all (a page of minutes has ~3,000)."""
+    for i in range(pdfium_c.FPDFPage_CountObjects(page.raw)):
+        obj = pdfium_c.FPDFPage_GetObject(page.raw, i)
+        if pdfium_c.FPDFPageObj_GetType(obj) == pdfium_c.FPDF_PAGEOBJ_TEXT:
+            size = pdfium_c.FPDFTextObj_GetText(obj, textpage.raw, None, 0)  # bytes of UTF-16 with the terminator
+            if size // 2 - 1 >= _PDFIUM_STRING_LIMIT - 1:
+                return True
+    return False
+
+
 def _pdfium_reason(exc: pdfium.PdfiumError, data: bytes) -> str:
+    """The reason from the bytes, pdfium's error code only where they bear it out: pdfium keeps its
+    last error from an earlier document when it sets none (see `_unexplained`)."""
     code = getattr(exc, "err_code", None)  # pypdfium2 4.x may lack it: the message says it too
-    if code == pdfium_c.FPDF_ERR_PASSWORD or "password" in str(exc).lower():
+    encrypted = b"/Encrypt" in data
+    if encrypted and (code == pdfium_c.FPDF_ERR_PASSWORD or "password" in str(exc).lower()):
         return _PASSWORD
-    if code == pdfium_c.FPDF_ERR_SECURITY:
+    if encrypted and code == pdfium_c.FPDF_ERR_SECURITY:
         return "the PDF uses an unsupported security handler (encryption); decrypt it and run again"
     if _looks_truncated(data):
-        return _TRUNCATED
-    return _damaged(str(exc))
+        return _truncation_reason(data)
+    return _damaged("pdfium cannot load it")
 
 
 # --------------------------------------------------------------------------- entry point
 
 
-def _raw_pages(data: bytes, engine: str) -> list[RawPage]:
-    """All pages as characters; every engine failure becomes a ReadError a person can act on."""
+def _raw_pages(data: bytes, engine: str, warnings: list[str] | None = None) -> list[RawPage]:
+    """All pages as characters; every engine failure becomes a ReadError a person can act on.
+
+    Where pdfium cannot do it right, pdfplumber reads the document instead: a text line longer
+    than pdfium reads of one string (it would be cut; a warning says so), and a document pdfium
+    will not open without a true reason (`_unexplained`: an empty page tree, which pdfplumber reads
+    as no pages), so that the reason depends neither on the engine nor on the document before.
+    """
     try:
         if engine == "pdfplumber":
             return _plumber_pages(data)
         return list(_pdfium_pages(data))
+    except _StringCut as cut:
+        warnings = [] if warnings is None else warnings
+        warnings.append(f"page {cut.page} holds a text line longer than the {_PDFIUM_STRING_LIMIT:,} characters "
+                        "pypdfium2 reads of one string: the document was read with pdfplumber, which reads it whole")
+        return _plumber_pages(data)
     except pdfium.PdfiumError as exc:
+        if _unexplained(exc, data):
+            return _plumber_pages(data)
         raise ReadError(_pdfium_reason(exc, data)) from exc
     except (ValueError, KeyError, TypeError, AttributeError, IndexError, zlib.error) as exc:
         # pdfminer lets these through from broken objects and streams
         raise ReadError(_damaged(f"{type(exc).__name__}: {exc}")) from exc
+
+
+def _unexplained(exc: pdfium.PdfiumError, data: bytes) -> bool:
+    """pdfium refused a document it should read, or without a reason of its own: it will not open
+    an empty page tree (/Count 0), and it sets no error for it, so the error shown is the one left
+    by the document before ("Success" in a fresh worker, "password" after an encrypted PDF, "Data
+    format error" after a damaged one: the reason differed with 1 or 2 workers). pdfplumber reads
+    such a file (as no pages) or says what is wrong with it."""
+    code = getattr(exc, "err_code", None)
+    said_password = code == pdfium_c.FPDF_ERR_PASSWORD or "password" in str(exc).lower()
+    return (code == pdfium_c.FPDF_ERR_SUCCESS or "Success" in str(exc) or _EMPTY_PAGE_TREE.search(data) is not None
+            or (said_password and b"/Encrypt" not in data))
 
 
 def _ocr(data: bytes, raw: list[RawPage]) -> tuple[set[int], list[str]]:
@@ -358,10 +429,20 @@ def read_pdf(data: bytes, engine: str = DEFAULT_ENGINE) -> tuple[list[Page], lis
     """
     if engine not in ENGINES:
         raise ReadError(f"unknown PDF engine {engine!r}; use one of {', '.join(ENGINES)}")
+    other = _container(data)
+    if other is not None:
+        raise ReadError(f"not a PDF but {other} named .pdf; nothing inside it was read: unpack or convert it "
+                        "and ingest the PDF (or text) files it holds")
     if not _is_pdf(data):
         raise ReadError(_NOT_PDF)
-    raw = _raw_pages(data, engine)
-    scanned, warnings = _ocr(data, raw)
+    warnings: list[str] = []
+    start = data.find(b"%PDF-")
+    if start:
+        warnings.append(f"{start} byte(s) before the %PDF- header were skipped (a mail or download wrapper?); "
+                        "the PDF after them was read")
+    raw = _raw_pages(data, engine, warnings)
+    scanned, ocr_warnings = _ocr(data, raw)
+    warnings += ocr_warnings
     pages = [PageLines(n, height, layout.lines_from_chars(chars, n))
              for n, (_, height, chars) in enumerate(raw, start=1)]
     texts = layout.layout_pages(pages)
