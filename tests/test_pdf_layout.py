@@ -137,6 +137,22 @@ def test_repeated_body_line_below_the_body_is_kept() -> None:
     assert texts[2] == "§ 206 Tontin myynti\nDnro 32/02.02.02/2025\n\nAsia 3"
 
 
+def test_item_lines_at_the_same_place_on_every_page_are_kept() -> None:
+    """Each page starts an item at the same height, in the header band: digits masked, the "§ N" lines
+    repeat like a running header, but a § line is content unless it repeats exactly."""
+    pages = []
+    for n in range(1, 5):
+        pages.append(layout.PageLines(n, 842, [
+            _synthetic_line(f"KUNTA PÖYTÄKIRJA 2/2025 {n} (4)", 40, n),
+            _synthetic_line(f"§ {n + 20} Asia numero {n + 20}", 70, n),
+            _synthetic_line(f"Teksti {n}", 400, n),
+        ]))
+    texts = [layout.render_page(lines, []) for lines in layout.drop_chrome(pages)]
+    for n, text in enumerate(texts, start=1):
+        assert f"§ {n + 20} Asia numero {n + 20}" in text
+    assert all("PÖYTÄKIRJA 2/2025" not in t for t in texts[1:])
+
+
 def _band_texts(page: pdfplumber.page.Page, top: float, bottom: float) -> tuple[list[str], list[str]]:
     head = page.crop((0, 0, page.width, top)).extract_text() or ""
     foot = page.crop((0, page.height - bottom, page.width, page.height)).extract_text() or ""
