@@ -81,6 +81,25 @@ def prepare() -> None:
         build()
 
 
+# The keys a pattern file's entries may carry, beside id, kind, pattern, ignore_case and note: a misspelt
+# flag ("lower_okay") would otherwise be ignored in silence and the pattern would match as it was not meant to.
+_COMMON_KEYS = frozenset({"id", "kind", "pattern", "ignore_case", "note"})
+PATTERN_KEYS: dict[str, frozenset[str]] = {
+    "appeals": frozenset({"label", "value", "weak", "greedy", "ban"}),
+    "bodies": frozenset({"label", "value"}),
+    "context": frozenset({"label", "value"}),
+    "dates": frozenset({"label", "emits", "forms", "guards", "ordered", "priority"}),
+    "diary_ids": frozenset({"label", "forms", "requires"}),
+    "headings": frozenset({"label", "ambiguous", "closing", "lower_ok", "person", "person_in_heading"}),
+    "meetings": frozenset({"label"}),
+    "outcomes": frozenset({"label", "value", "weak", "greedy", "not_after", "not_with"}),
+    "people": frozenset(),
+    "recusals": frozenset({"label", "greedy", "names"}),
+    "sections": frozenset({"form", "weak"}),
+    "votes": frozenset({"label", "explicit", "roles"}),
+}
+
+
 @cache
 def load_patterns(name: str) -> tuple[dict[str, Any], ...]:
     """Read and validate `patterns/<name>.jsonl`; fail loudly at load, never at match time."""
@@ -95,6 +114,12 @@ def load_patterns(name: str) -> tuple[dict[str, Any], ...]:
             entry = json.loads(line)
         except json.JSONDecodeError as exc:
             raise PatternError(f"{where}: not valid JSON ({exc.msg})") from exc
+        if name not in PATTERN_KEYS:
+            raise PatternError(f"{path.name}: declare the keys its entries may carry in extractors.base.PATTERN_KEYS")
+        unknown = sorted(set(entry) - _COMMON_KEYS - PATTERN_KEYS[name])
+        if unknown:
+            raise PatternError(f"{where}: unknown key(s) {unknown}; {path.name} entries take "
+                               f"{sorted(_COMMON_KEYS | PATTERN_KEYS[name])}")
         pid = entry.get("id")
         if not isinstance(pid, str) or not _ID.match(pid) or not pid.startswith(name + "."):
             raise PatternError(f"{where}: id {pid!r} must look like '{name}.<what>' (lower case, dots)")

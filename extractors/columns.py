@@ -26,6 +26,13 @@ class Field:
     blocks: str                     # where it is read from
     fallback: str                   # what it falls back to where its blocks say nothing
     scoring: str                    # one of SCORINGS
+    cite_as: str | None = None      # the `mentions.field` its mentions carry, where not its first column
+    default: object = None          # the value set where the text says nothing (no mention: nothing to cite)
+
+    @property
+    def cited(self) -> str:
+        """The `mentions.field` value of the mentions that justify this field's values."""
+        return self.cite_as or self.columns[0]
 
     def __post_init__(self) -> None:
         if self.scoring not in SCORINGS:
@@ -59,7 +66,7 @@ DECISION_FIELDS: tuple[Field, ...] = (
           "set"),
     Field("presenter", ("presenter",), _F + "presenter",
           "Esittelijä / Asian esitteli / Föredragande, or the proposal heading (\"Päätösehdotus Hyvinvointialuejohtaja "
-          "X\", \"Kunnanjohtajan ehdotus\")", "null", "provenance"),
+          "X\", \"Kunnanjohtajan ehdotus\")", "null", "exact"),
     Field("proposal", ("proposal",), _F + "proposal",
           "Päätösehdotus / Ehdotus / Esitys / X:n ehdotus / Beslutsförslag, without the presenter line; the "
           "presenter's changed text in Käsittely", "null", "text"),
@@ -68,10 +75,10 @@ DECISION_FIELDS: tuple[Field, ...] = (
           "text"),
     Field("votes", ("votes_yes", "votes_no", "votes_blank", "votes_absent"), _F + "count_votes",
           "Käsittely and Päätös first, then anywhere in the handling: counts in any order, named lists counted",
-          "null (never inferred from attendance)", "exact"),
+          "null (never inferred from attendance)", "exact", cite_as="votes"),
     Field("outcome", ("outcome", "outcome_rule"), _F + "outcome",
           "Päätös, read with Käsittely: cues by stem (muutt-, täydenn-, lisäy-, hylkä-, palaut-, pöydä-, poist-, "
-          "valit-) and the vote", "UNKNOWN without decision text", "exact"),
+          "valit-) and the vote", "UNKNOWN without decision text", "exact", default="UNKNOWN"),
     Field("unanimous", ("unanimous",), _F + "unanimous",
           "Päätös and Käsittely: yksimielisesti / yksimielinen; false after a vote", "null", "exact"),
     Field("recused", ("recused",), _F + "recused",
@@ -108,6 +115,16 @@ def filled_by(column: str, fields: tuple[Field, ...]) -> Field | None:
     return next((f for f in fields if column in f.columns), None)
 
 
-def cited_columns() -> tuple[str, ...]:
-    """Decision columns whose every non-null value must have a mention (the provenance tests)."""
-    return tuple(f.columns[0] for f in DECISION_FIELDS if f.scoring != "derived" and f.name not in ("current",))
+def cited_fields() -> tuple[Field, ...]:
+    """Decision fields whose every non-null value must have a mention (the provenance tests); `current`
+    is the segmentation's verdict on the whole handling, not a value read at one place."""
+    return tuple(f for f in DECISION_FIELDS if f.scoring != "derived" and f.name != "current")
+
+
+# Columns no field reads from the text: keys and the document's own facts, set where the row is written
+# (pipeline/document.py). With the fields above they are every column of the two tables, each once.
+BOOKKEEPING: dict[str, tuple[str, ...]] = {
+    "decisions": ("doc_id", "decision_id", "ordinal", "organization", "meeting_id", "doc_type", "page_start",
+                  "page_end", "extractor_version"),
+    "meetings": ("doc_id", "meeting_id", "doc_type", "extractor_version"),
+}

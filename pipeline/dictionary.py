@@ -10,6 +10,7 @@ import sys
 
 import pyarrow as pa
 
+from extractors.columns import DECISION_FIELDS, MEETING_FIELDS, Field
 from pipeline.schema import JOINS, TABLES, Table
 
 HEADER = """\
@@ -63,11 +64,29 @@ def joins_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+def fields_markdown() -> str:
+    """How each decisions and meetings column is read (extractors/columns.py, the field table)."""
+    lines = ["## How each field is read", "",
+             "From the field table, `extractors/columns.py`: the rows are assembled by a loop over it and "
+             "`minutes eval` scores what it says. *Scored*: `exact` (equal), `text` (token F1 >= 0.9), `set` "
+             "(names as sets), `provenance` (not in gold; every value must cite a mention).", "",
+             "| field | columns | read from | else | scored |", "|---|---|---|---|---|"]
+
+    def row(f: Field, table: str) -> str:
+        cols = ", ".join(f"`{table}.{c}`" for c in f.columns)
+        return f"| `{f.name}` | {cols} | {_cell(f.blocks)} | {_cell(f.fallback)} | {f.scoring} |"
+
+    lines += [row(f, "decisions") for f in DECISION_FIELDS]
+    lines += [row(f, "meetings") for f in MEETING_FIELDS]
+    return "\n".join(lines) + "\n"
+
+
 def generate() -> str:
     """The whole dictionary, deterministic (schema order), ending in one newline."""
-    contents = "\n".join(f"- [{name}](#{name})" for name in TABLES) + "\n- [Joins](#joins)"
+    contents = "\n".join(f"- [{name}](#{name})" for name in TABLES) + \
+        "\n- [Joins](#joins)\n- [How each field is read](#how-each-field-is-read)"
     sections = "\n".join(table_markdown(t) for t in TABLES.values())
-    return f"{HEADER}\n{contents}\n\n{sections}\n{joins_markdown()}"
+    return f"{HEADER}\n{contents}\n\n{sections}\n{joins_markdown()}\n{fields_markdown()}"
 
 
 def main() -> None:

@@ -14,14 +14,17 @@ from datetime import date
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from extractors import columns
 from pipeline.store import Store
 
 DOC_SUFFIXES = (".txt", ".pdf", ".html")
-EXACT_FIELDS = ("section", "date", "diary_id", "outcome", "unanimous", "votes", "appeal", "current",
-                "body", "presenter", "preparers", "recused")
-TEXT_FIELDS = ("title", "proposal", "decision")
-FIELD_ORDER = ("section", "date", "body", "diary_id", "title", "preparers", "presenter", "proposal",
-               "decision", "outcome", "unanimous", "votes", "recused", "appeal", "current")
+# The fields and how each is scored come from the field table (extractors/columns.py): a column
+# declared there is scored here without a second list to keep in step.
+TEXT_FIELDS = columns.names("text")
+SET_FIELDS = columns.names("set")  # names compared as sets
+EXACT_FIELDS = columns.names("exact") + SET_FIELDS  # the exact aggregate: every field that is right or wrong
+FIELD_ORDER = tuple(f.name for f in columns.DECISION_FIELDS if f.name in EXACT_FIELDS + TEXT_FIELDS)
+MEETING_FIELDS = columns.names("exact", columns.MEETING_FIELDS)
 TEXT_F1_MIN = 0.9
 """A text field is right at token F1 >= this (GOLD.md)."""
 TITLE_PAIR_MIN = 0.5
@@ -29,9 +32,9 @@ TITLE_PAIR_MIN = 0.5
 VOTE_KEYS = ("yes", "no", "blank", "absent")
 
 _DOC_COLUMNS = ["doc_id", "source_path", "doc_type", "status"]
-_DEC_COLUMNS = ["doc_id", "ordinal", "section", "body", "body_aliases", "meeting_date", "diary_id", "title",
-                "preparers", "presenter", "proposal", "decision", "outcome", "unanimous", "votes_yes",
-                "votes_no", "votes_blank", "votes_absent", "recused", "appeal", "current"]
+_DEC_COLUMNS = ["doc_id", "ordinal", *dict.fromkeys(c for f in columns.DECISION_FIELDS if f.name in FIELD_ORDER
+                                                    for c in f.columns)]
+_MEETING_SCORED = tuple(f for f in columns.MEETING_FIELDS if f.name in MEETING_FIELDS)
 
 
 @dataclass
@@ -220,7 +223,7 @@ def compare(name: str, gold: dict[str, Any], pred: dict[str, Any]) -> tuple[bool
         return p.casefold() in known, None
     if name == "presenter":
         return collapse(g) == collapse(p), None
-    if name in ("preparers", "recused"):
+    if name in SET_FIELDS:
         return _names(g) == _names(p), None
     if name == "date":
         return _iso(g) == p, None
@@ -229,7 +232,7 @@ def compare(name: str, gold: dict[str, Any], pred: dict[str, Any]) -> tuple[bool
 
 def _shown(name: str, row: dict[str, Any], gold: bool) -> Any:
     value = row.get(name) if gold else _pred_value(row, name)
-    if name in ("preparers", "recused"):
+    if name in SET_FIELDS:
         return _names(value)
     return _iso(value) if isinstance(value, date) else value
 
@@ -361,17 +364,12 @@ def _score_document(report: Report, rel: str, gold: dict[str, Any], doc: dict[st
     return result
 
 
-MEETING_FIELDS = ("meeting.body", "meeting.date", "meeting.number")
-
-
 def _score_meeting(report: Report, result: DocumentResult, gold: dict[str, Any] | None,
                    pred: dict[str, Any] | None) -> None:
     """Meeting-level fields (body, date, number); a gold null meeting wants no meetings row."""
     want = gold or {}
     got = pred or {}
-    pairs = (("meeting.body", want.get("body"), got.get("body")),
-             ("meeting.date", want.get("date"), _iso(got.get("meeting_date"))),
-             ("meeting.number", want.get("number"), got.get("number")))
+    pairs = [(f.name, want.get(f.name.removeprefix("meeting.")), _iso(got.get(f.columns[0]))) for f in _MEETING_SCORED]
     for name, g, p in pairs:
         ok = (collapse(g) or "").lower() == (collapse(p) or "").lower()
         report.fields.setdefault(name, Score()).add(ok)
@@ -389,7 +387,8 @@ def evaluate(gold_dir: Path, pred_dir: Path) -> Report:
         by_doc.setdefault(row["doc_id"], []).append(row)
     meetings = {}
     if store.path("meetings").exists():
-        meetings = {r["doc_id"]: r for r in store.read("meetings", columns=["doc_id", "body", "meeting_date", "number"]).to_pylist()}
+        wanted = ["doc_id", *(f.columns[0] for f in _MEETING_SCORED)]
+        meetings = {r["doc_id"]: r for r in store.read("meetings", columns=wanted).to_pylist()}
     report = Report()
     golds = load_gold(Path(gold_dir))
     claimed = {rel for rel, _ in golds}

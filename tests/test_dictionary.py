@@ -5,6 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from extractors.columns import BOOKKEEPING, DECISION_FIELDS, MEETING_FIELDS
 from pipeline.dictionary import generate, type_name
 from pipeline.schema import TABLES, STRS, TIME
 
@@ -34,3 +37,10 @@ def test_module_prints_the_dictionary() -> None:
     out = subprocess.run([sys.executable, "-m", "pipeline.dictionary"], capture_output=True, check=True,
                          cwd=DOC.parents[1]).stdout
     assert out.decode("utf-8") == generate()
+
+
+@pytest.mark.parametrize("table, fields", [("decisions", DECISION_FIELDS), ("meetings", MEETING_FIELDS)])
+def test_every_column_is_declared_once(table: str, fields: tuple) -> None:
+    """The field table and the schema agree: each column is filled by one field or is bookkeeping."""
+    declared = [c for f in fields for c in f.columns] + list(BOOKKEEPING[table])
+    assert sorted(declared) == sorted(c.name for c in TABLES[table].columns)
