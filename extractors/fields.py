@@ -67,7 +67,10 @@ def proposal(text: str, handling: Handling, narrative: bool = False, flat: bool 
         words = text[head.start:head.end].rstrip(":").split()
         if len(words) >= 2 and words[-1].lower().endswith("ehdotus") and words[0].lower() not in ("päätös", "esitys"):
             owner = " ".join(words[:-1])
+            if owner.isupper():  # "KUNNANJOHTAJAN EHDOTUS": the role as written in running text, "Kunnanjohtaja"
+                words = [w.lower() for w in words]
             presenter = " ".join(people.nominative(w) for w in words[:-1])
+            presenter = presenter[:1].upper() + presenter[1:]
             p_mention = Mention("presenter", owner, presenter, head.start, head.start + len(owner), head.rule_id)
     # CloudNC: "Ehdotus" / "Esittelijä • X" / proposal text: the text went to the presenter section.
     if not (clean(body) or "").strip():
@@ -121,6 +124,10 @@ def presenter(text: str, handling: Handling) -> tuple[str | None, Mention | None
     return None, None
 
 
+def _is_sentence(line: str) -> bool:
+    return len(line.split()) > 6 and line.rstrip().endswith((".", "!", "?", ":"))
+
+
 def preparers(text: str, handling: Handling, item: Item) -> tuple[list[str], list[Mention]]:
     for labels in (("preparer",), ("contact",)):
         names: list[str] = []
@@ -134,14 +141,16 @@ def preparers(text: str, handling: Handling, item: Item) -> tuple[list[str], lis
                 continue
             start = head.remainder_start if head.remainder else sec.start
             stop = start
+            gap = False
             for line in re.finditer(r"[^\n]*\n?", text[start:sec.end]):
                 s = line.group(0).strip()
                 if not s:
-                    if stop > start:
-                        break
+                    gap = stop > start
                     continue
-                if not people.looks_like_person_line(s) and not people.names_in_line(s):
-                    break
+                if gap and not people.PERSONISH.search(s):
+                    break  # after a blank line only another contact line ("…, puh. 044 …") goes on the list
+                if not people.looks_like_person_line(s) and (not people.names_in_line(s) or _is_sentence(s)):
+                    break  # "Konepaja Halme Oy hakee lupaa …": the description, its first line under the preparer's
                 stop = start + line.end()
             found, ms = people.people(text[start:stop], start, "preparer", head.rule_id)
             names += [p.name for p in found if p.name not in names]

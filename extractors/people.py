@@ -51,15 +51,16 @@ def is_name_word(word: str) -> bool:
 
 def names_in_line(line: str, offset: int = 0) -> list[Person]:
     """Names in one person line (a line may hold "A ja B")."""
-    stripped = _BULLET.sub("", line)
-    base = offset + (len(line) - len(stripped))
-    cut = _CUT.search(stripped)
-    chunk = stripped[: cut.start()] if cut else stripped
+    chunk = _BULLET.sub("", line)
+    base = offset + (len(line) - len(chunk))
     out: list[Person] = []
     pos = 0
+    # Each person's part is cut at its own contact details: "insinööri A B, puh. 040 … ja insinööri C D, puh. …"
     for part in _SPLIT_AND.split(chunk):
         at = chunk.find(part, pos)
         pos = at + len(part)
+        cut = _CUT.search(part)
+        part = part[: cut.start()] if cut else part
         words = list(_WORD.finditer(part))
         run: list[re.Match[str]] = []
         best: list[re.Match[str]] = []
@@ -81,7 +82,7 @@ def names_in_line(line: str, offset: int = 0) -> list[Person]:
 def looks_like_person_line(line: str) -> bool:
     """A short line naming a person or a role, as opposed to running text."""
     s = _BULLET.sub("", line).strip()
-    if not s or len(s.split()) > 14:
+    if not s or len(s.split()) > 14 * (1 + len(_SPLIT_AND.findall(s))):  # 14 words a person
         return False
     if PERSONISH.search(s):
         return True

@@ -55,6 +55,8 @@ def _walk_back(span: Span, i: int) -> list[Token]:
     j = i - 1
     while j >= span.start and len(out) < _MAX_NAMES * (_MAX_WORDS + 1):
         tok = span.doc[j]
+        if out and not tok.whitespace_ and tok.is_alpha and span.doc[j + 1].is_alpha:
+            break  # a label glued to the name ("BehandlingKari Juntunen var jävig"): names stand apart
         if _is_name_token(tok) or _is_title(tok) or (tok.lower_ in _CONNECTORS and out):
             out.append(tok)
         elif not (_is_line_break(tok) and out):
@@ -135,6 +137,28 @@ def _bullet_names(span: Span) -> list[Mention]:
     return out
 
 
+def _label_line_names(span: Span) -> list[Mention]:
+    """Names after a label without a colon ("Esteelliset Pekka Jokinen", "Esteelliset" / "Liisa Pitkänen"):
+    only lines that hold names and nothing else, so a sentence after the word is never read as names."""
+    out: list[Mention] = []
+    text, base = span_text(span), span.start_char
+    for m in _rx()["recusals.label_line"].finditer(text):
+        pos = m.end()
+        for _ in range(_MAX_NAMES):
+            line_end = text.find("\n", pos)
+            line_end = len(text) if line_end < 0 else line_end
+            tokens = span.doc.char_span(base + pos, base + line_end, alignment_mode="expand")
+            if tokens is None or not len(tokens) or not text[pos:line_end].strip():
+                break
+            run = _walk_forward(span, tokens.start)
+            rest = span.doc[run[-1].i + 1:tokens.end] if run else tokens
+            if not run or rest.text.strip(" \t.,"):
+                break  # running text, not a list of names
+            out += _mentions(run, "recusals.label_line")
+            pos = line_end + 1
+    return out
+
+
 def find(span: Doc | Span | None) -> list[Mention]:
     """Recused people in a block (kind "recused", value = the name as written)."""
     span = as_span(span)
@@ -147,7 +171,7 @@ def find(span: Doc | Span | None) -> list[Mention]:
             found += _mentions(_walk_back(span, m.start), m.label_)
         else:
             found += _mentions(_walk_forward(span, m.end), m.label_)
-    found += _bullet_names(span)
+    found += _bullet_names(span) + _label_line_names(span)
     seen: set[tuple[str, int]] = set()
     unique: list[Mention] = []
     for m in sorted(found, key=lambda x: x.start):

@@ -63,3 +63,13 @@ def test_arbitrary_text_never_raises(parts: list[str], cut: tuple[int, int]) -> 
         assert span.start_char <= m.start < m.end <= span.end_char
         assert doc.text[m.start : m.end] == m.text
         assert m.value and m.value.strip() == m.value
+
+
+def test_a_label_glued_to_the_name_is_not_part_of_it() -> None:
+    from extractors import extract
+
+    text = ("Kunnanvaltuusto § 42 08.04.2024\n\nKankaan koulun lakkauttaminen\n\nBeslutsförslagKunnanvaltuusto päättää "
+            "lakkauttaa koulun.\n\nBehandlingKari Juntunen var jävig och deltog inte i behandlingen av ärendet.\n\n"
+            "BeslutFörslaget godkändes.\n")
+    rows = extract(text).decisions
+    assert [r["recused"] for r in rows] == [["Kari Juntunen"]]
