@@ -7,7 +7,7 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: run test install system-deps browser-deps eval docs bench screenshot clean demo-fetch
+.PHONY: run test install system-deps browser-deps style-fonts eval eval-styles docs bench screenshot clean demo-fetch
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,10 +53,27 @@ browser-deps:
 	       "skipped. Install it with your system's package manager to run them."; \
 	fi
 
+# The fonts the style generator (../shared/corpus/stylegen) draws its PDFs with: needed by
+# `make eval-styles` and by the test that regenerates tests/fixtures/stylegen (skipped without them).
+STYLE_FONTS := fonts-dejavu-core fonts-dejavu-extra fonts-crosextra-carlito
+style-fonts:
+	@if [ -f /usr/share/fonts/truetype/dejavu/DejaVuSansCondensed-Bold.ttf ] \
+	    && [ -f /usr/share/fonts/truetype/crosextra/Carlito-Bold.ttf ]; then \
+	  echo "style-fonts: DejaVu and Carlito are installed"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "style-fonts: installing $(STYLE_FONTS) with apt-get"; \
+	  { apt-get update -qq -o DPkg::Lock::Timeout=300 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      -o DPkg::Lock::Timeout=300 --no-install-recommends $(STYLE_FONTS) >/dev/null; } \
+	    || echo "style-fonts: apt-get could not install $(STYLE_FONTS); generating styles will not work"; \
+	else \
+	  echo "style-fonts: cannot install $(STYLE_FONTS) here (needs root and apt-get); the generator's" \
+	       "test is skipped and eval-styles cannot make PDFs. Install them with your package manager."; \
+	fi
+
 run: $(STAMP) system-deps
 	$(BIN)/minutes ingest data/raw --out data/processed
 
-test: $(STAMP) system-deps browser-deps
+test: $(STAMP) system-deps browser-deps style-fonts
 	$(BIN)/python -m pytest -q
 
 # `minutes fetch --ingest` twice against test sites on 127.0.0.1: listing pages -> decisions -> feeds
@@ -66,6 +83,12 @@ demo-fetch: $(STAMP)
 eval: $(STAMP)
 	$(BIN)/minutes ingest ../shared/corpus/dev --out .eval-out
 	$(BIN)/minutes eval ../shared/corpus/dev --pred .eval-out
+
+# Documents in styles nobody wrote rules for: generate (seeds, count), ingest, score per axis value.
+STYLE_SEEDS ?= 1001-1005
+STYLE_COUNT ?= 60
+eval-styles: $(STAMP) style-fonts
+	$(BIN)/python benchmarks/eval_styles.py --seeds $(STYLE_SEEDS) --count $(STYLE_COUNT)
 
 bench: $(STAMP) system-deps
 	$(BIN)/python benchmarks/run.py
