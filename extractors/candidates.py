@@ -96,6 +96,11 @@ def body_like(body: str) -> bool:
     return bool(_BODY_END.search(words[-1].rstrip(".,")))
 
 
+def _one_upper_word(title: str) -> bool:
+    word = title.strip()
+    return " " not in word and len(word) >= _MIN_UPPER_TITLE and word.isalpha() and word.isupper()
+
+
 def _title_ok(title: str, form: str, next_line: str = "") -> bool:
     if _TITLE_BAD_START.match(title):
         return False
@@ -131,9 +136,9 @@ def _candidate(rule_id: str, form: str, weak: bool, m: re.Match[str], ln_index: 
             title = title[: page.start()]
         title = title.strip() or None
         if title is not None and not _title_ok(title, form, next_line):
-            if form in ("bare_upper", "bare_title", "abbr_num"):
+            if form != "bare_upper" or not _one_upper_word(title):
                 return None
-            return None
+            weak = True  # "132 ILMOITUSASIAT": an item where the document's range or contents confirm it
         if title is not None:
             title_start = start + m.start("title")
     section = int(groups["section"])

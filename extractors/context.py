@@ -140,12 +140,17 @@ def _labelled_date(lines: Lines, stop: int) -> tuple[dt.date | None, Mention | N
     return None, None
 
 
+def _in_code(text: str, start: int, end: int) -> bool:
+    """A date-like run inside a code: "2201/10.04.00/2019" is a diary id, "408-493-28-13" a property."""
+    return text[start - 1:start] in ("/", "-") or text[end:end + 1] in ("/", "-")
+
+
 def _letterhead_date(head: list[Line]) -> tuple[dt.date | None, Mention | None]:
     for ln in head:
         for d in _DMY.finditer(ln.text):
             value = date_of(d)
             after = ln.text[d.end():d.end() + 3]
-            if value is None or re.match(r"[ \t]*[-–]", after):
+            if value is None or re.match(r"[ \t]*[-–]", after) or _in_code(ln.text, d.start(), d.end()):
                 continue
             at = ln.start + d.start()
             return value, Mention("date", d.group(0), value.isoformat(), at, at + len(d.group(0)), "context.letterhead_date")

@@ -82,12 +82,29 @@ def proposal(text: str, handling: Handling, narrative: bool = False, flat: bool 
                 body = text[start:end]
     if body.strip():
         end = prose.own_text_end(text, start + len(body) - len(body.lstrip()), end, deciding=False,
-                                 narrative=narrative, flat=flat)
+                                 narrative=narrative, flat=flat, told=_told_before(text, handling, sec))
         body = text[start:end]
     cleaned = clean(body)
     if cleaned is None:
         return None, None, presenter, p_mention
     return cleaned, span_mention("proposal", text, start, end, head.rule_id), presenter, p_mention
+
+
+_STORY_UNDER = frozenset({"preparer", "contact", "presenter", "description", "history"})
+
+
+def _told_before(text: str, handling: Handling, sec: Section) -> bool:
+    """Whether the handling tells its story (a paragraph of sentences) before the proposal's heading:
+    before its first heading or under a person's heading ("Valmistelija …" / the story), not in a
+    decision or a Käsittely that an agenda-order document prints before its proposal."""
+    before = [x for x in handling.sections if x.heading.start < sec.heading.start]
+    regions = [(handling.start, before[0].heading.start if before else sec.heading.start)]
+    regions += [(x.start, x.end) for x in before if x.label in _STORY_UNDER]
+    for para in (p for a, b in regions for p in re.split(r"\n[ \t]*\n", text[a:b])):
+        s = " ".join(para.split())
+        if _is_sentence(s) and not people.looks_like_person_line(s) and not people.PERSONISH.search(s):
+            return True
+    return False
 
 
 def _after_person_lines(text: str, section: Section) -> tuple[int, int] | None:

@@ -26,8 +26,10 @@ from spacy.tokens import Doc
 from extractors.base import Mention, built_once, by_id, load_patterns
 from extractors.nlp import doc_text
 from extractors.people import looks_like_person_line
+from extractors.prose import in_voice
 
 NAME = "headings"
+_GLUED_CAPITAL = re.compile(r"[a-zåäö][A-ZÅÄÖ]")  # inside a label: two words glued together
 _VOTE_WORDS = re.compile(r"(?:JAA|EI|TYHJÄ|POISSA)\b")
 _MAX_LABEL_INDENT = 6
 _STYLE_MIN = 2
@@ -128,6 +130,8 @@ def _raw(text: str) -> list[_Raw]:
         best: tuple[int, dict] | None = None
         for pattern, entry in by_letter.get(text[start].lower(), []) + by_letter.get("*", []):
             found = pattern.match(text, start)
+            if found is not None and _GLUED_CAPITAL.search(found.group(0)):
+                continue  # "PäätösEsittelijän ehdotus": two words glued, the label is the first ("Päätös")
             if found is not None and (best is None or found.end() > best[0]):
                 best = (found.end(), entry)
         if best is None:
@@ -178,7 +182,8 @@ def _accept(text: str, r: _Raw, style: Counter[str], label_indent: int | None) -
         return not entry.get("ambiguous") or style["column"] >= _STYLE_MIN or first.isupper()
     written_so = style[r.form] >= _STYLE_MIN
     if entry.get("ambiguous") and not written_so:
-        return False
+        # a common word is a label by what follows: "Esitys Kaupunginhallitus toteaa …" is a proposal
+        return in_voice(entry["label"], rem)
     if first.isupper() or first.isdigit() or first in "\"'”«•":
         if r.form == "glued" or len(rem) < 2:
             return True

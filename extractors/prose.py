@@ -14,11 +14,14 @@ import re
 _PARAGRAPH = re.compile(r"\n[ \t]*\n")
 _LIST_ITEM = re.compile(r"^[ \t]*(?:\d{1,2}[.)]|[a-zåäö][.)]|[-–•*·])[ \t]+")
 # The proposal's own sentence: the body and a present-tense verb near the start, or a passive
-# ("Merkitään …", "Todetaan …"); "Lisäksi …" goes on.
+# first ("Merkitään …", "Todetaan …"; "Hallintosääntöön esitetään muutoksia" tells the story); "Lisäksi …" goes on.
 _PROPOSING = re.compile(
     r"^(?:[\w\-–]+[ \t]+){0,3}?(?:päättää|päättävät|esittää|hyväksyy|merkitsee|toteaa|valitsee|nimeää|myöntää|"
     r"antaa|oikeuttaa|valtuuttaa|edellyttää|vahvistaa|pitää|hylkää|palauttaa|beslutar|föreslår|godkänner)\b"
-    r"|^(?:[\w\-–]+[ \t]+){0,2}?[a-zA-ZåäöÅÄÖ]+(?:taan|tään)\b|^(?:Lisäksi|Edelleen|Samalla|Dessutom)\b")
+    r"|^[a-zA-ZåäöÅÄÖ]+(?:taan|tään)\b|^(?:Lisäksi|Edelleen|Samalla|Dessutom)\b")
+# Where the story was told before the proposal, a passive a word or two in goes on with it too
+# ("Vuokrankorotuksesta ilmoitetaan vuokralaisille …"); where it was not, such a paragraph is the story.
+_PROPOSING_TOLD = re.compile(_PROPOSING.pattern + r"|^(?:[\w\-–]+[ \t]+){1,2}?[a-zA-ZåäöÅÄÖ]+(?:taan|tään)\b")
 _DECIDING = re.compile(
     r"^(?:[\w\-–]+[ \t]+){0,3}?(?:päätti|päättivät|hyväksyi|merkitsi|totesi|valitsi|nimesi|myönsi|antoi|palautti|"
     r"poisti|jätti|hylkäsi|beslöt|godkände)\b|^[A-ZÅÄÖ][a-zåäö]+(?:ttiin|tiin|ttin)\b|^(?:Lisäksi|Edelleen|Samalla)\b")
@@ -77,19 +80,25 @@ def _chrome_line(line: str, org: str | None) -> bool:
                 or org and line.lower().startswith(org.lower()))
 
 
+def in_voice(label: str, text: str) -> bool:
+    """Whether text reads as a proposal ("Kaupunginhallitus toteaa …") or a decision ("Hyväksyttiin.")."""
+    voice = {"proposal": _PROPOSING, "decision": _DECIDING}.get(label)
+    return voice is not None and voice.match(text) is not None
+
+
 def own_text_end(text: str, start: int, end: int, *, deciding: bool, narrative: bool, flat: bool = False,
-                 org: str | None = None) -> int:
+                 org: str | None = None, told: bool = False) -> int:
     """Where the proposal's (deciding=False) or decision's (deciding=True) own text ends within
     text[start:end]. Signatures and footer chrome at the end always go; a following paragraph that
     only tells the story goes only where the document writes its description without a heading
-    (`narrative`)."""
+    (`narrative`); `told`: the handling told its story before the proposal."""
     block = text[start:end]
     line_start = text.rfind("\n", 0, start) + 1
     paras = _paragraphs(block, flat, start - line_start if not text[line_start:start].strip() else 0)
     if not paras:
         return end
     keep = 1
-    voice = _DECIDING if deciding else _PROPOSING
+    voice = _DECIDING if deciding else _PROPOSING_TOLD if told else _PROPOSING
     while narrative and keep < len(paras):
         prev = block[paras[keep - 1][0]:paras[keep - 1][1]].strip()
         para = block[paras[keep][0]:paras[keep][1]].strip()

@@ -402,6 +402,11 @@ def _handlings(item: Item, markers: list[Candidate], heads: list[Heading], lines
     item.handlings = found
 
 
+def _caps(s: str) -> bool:
+    letters = [ch for ch in s if ch.isalpha()]
+    return bool(letters) and all(ch.isupper() for ch in letters)
+
+
 def _titles_not_headings(items: list[Item], heads: list[Heading], lines: Lines,
                          stops: dict[int, Candidate]) -> list[Heading]:
     """A title that begins with a label word ("Tiedoksi merkittävät asiat" under "§ 56") is the
@@ -418,8 +423,9 @@ def _titles_not_headings(items: list[Item], heads: list[Heading], lines: Lines,
         if h is None or nxt.stripped.endswith("."):
             continue
         after = lines[nxt.index + 1] if nxt.index + 1 < len(lines) else None
-        wrapped = h.form == "own_line" and after is not None and after.stripped[:1].islower() and \
-            not after.stripped.endswith(".")  # "Tiedoksi" / "merkittävät asiat": a title wrapped
+        # "Tiedoksi" / "merkittävät asiat", "TIEDOKSI" / "MERKITTÄVÄT ASIAT": a title wrapped
+        wrapped = h.form == "own_line" and after is not None and not after.stripped.endswith(".") and \
+            after.index not in by_start and (after.stripped[:1].islower() or _caps(nxt.stripped + after.stripped))
         on_line = h.form in ("same_line", "glued") and h.remainder[:1].islower() and not is_presenter_line(h.remainder)
         if wrapped or on_line:
             drop.add(h.start)

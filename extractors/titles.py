@@ -34,6 +34,7 @@ _MAX_CONTINUATION = 120
 SUBSTANTIVE_LABELS = frozenset({"proposal", "proposal_revised", "decision", "processing", "presenter", "preparer",
                                 "contact", "appeal"})
 _MAX_TITLE = 240
+_MAX_TITLE_GAP = 2  # blank lines a wrapped title may have between its parts
 _HEADING_MARK = re.compile(r"#+[ \t]+")
 # Headings whose section is a short labelled value (a date, a name, a contact), not the item's text.
 _VALUE_LABELS = frozenset({"decision_date", "officer", "preparer", "presenter", "contact"})
@@ -131,28 +132,25 @@ def item_title(item: Item, lines: Lines, by_line: dict[int, Candidate], heads: l
             return
     # continuation lines
     k = span[0].index
-    follow = [ln for ln in lines.lines[k + 1:k + 3] if ln.start < item.end]
-    by_toc = None
-    if toc_title is not None and follow and not follow[0].blank:
-        first_text = lines.text[start:span[0].end]
-        by_toc = _toc_lines(toc_title, [Line(0, start, span[0].end, first_text), follow[0]])
+    follow = [ln for ln in lines.lines[k + 1:k + 2 + _MAX_TITLE_GAP] if ln.start < item.end]
+    gap = next((j for j, ln in enumerate(follow) if not ln.blank), len(follow))  # blank lines before the next
+    first = lines.text[start:span[0].end]
+    if gap < len(follow):
+        nxt = follow[gap]
+        after = lines[nxt.index + 1] if nxt.index + 1 < len(lines) else None
+        by_toc = _toc_lines(toc_title, [Line(0, start, span[0].end, first), nxt]) if toc_title is not None else None
         if by_toc == 2:
-            span.append(follow[0])
-    if by_toc is None and follow and not follow[0].blank:
-        after = follow[1] if len(follow) > 1 else None
-        if _continues(lines.text[start:span[0].end], follow[0], after, by_line, head_lines):
-            span.append(follow[0])
-    elif by_toc is None and len(follow) == 2 and follow[0].blank and not follow[1].blank and toc_title is not None \
-            and _toc_lines(toc_title, [Line(0, start, span[0].end, lines.text[start:span[0].end]), follow[1]]) == 2:
-        span.append(follow[1])  # the contents list spells the title over the blank line
-    elif by_toc is None and len(follow) == 2 and follow[0].blank and not follow[1].blank:
-        # A title broken by a forced line break, a blank line between its parts ("Koulukuljetusperiaatteet"
-        # / "" / "lukuvuodelle 2024 2025"): only an unmistakable continuation, in lower case or in capitals.
-        first, nxt = lines.text[start:span[0].end], follow[1]
-        caps = [ch for ch in first + nxt.stripped if ch.isalpha()]
-        if (nxt.stripped[:1].islower() or caps and all(ch.isupper() for ch in caps)) and \
-                _continues(first, nxt, lines[nxt.index + 1] if nxt.index + 1 < len(lines) else None, by_line, head_lines):
-            span.append(nxt)
+            span.append(nxt)  # the contents list spells the title over the line break (and any blank lines)
+        elif by_toc is None and gap == 0:
+            if _continues(first, nxt, after, by_line, head_lines):
+                span.append(nxt)
+        elif by_toc is None:
+            # A title broken by a forced line break, blank lines between its parts ("Koulukuljetusperiaatteet"
+            # / "" / "lukuvuodelle 2024 2025"): only an unmistakable continuation, in lower case or in capitals.
+            caps = [ch for ch in first + nxt.stripped if ch.isalpha()]
+            if (nxt.stripped[:1].islower() or caps and all(ch.isupper() for ch in caps)) and \
+                    _continues(first, nxt, after, by_line, head_lines):
+                span.append(nxt)
     _set_title(item, lines.text, start, span[-1].end)
 
 

@@ -118,6 +118,26 @@ OY 3
         (12, "TONTIN MYYNTI YRITYSALUEELTA, PUUTUOTE NYBERG OY"), (13, "HULEVESIMAKSUN MÄÄRÄÄMINEN")]
 
 
+def test_one_word_in_capitals_is_an_item_only_where_the_document_says_so() -> None:
+    item = """{n} {title}
+
+Puheenjohtajan ehdotus
+Merkitään {what} tiedoksi.
+
+Päätös
+Hyväksyttiin.
+"""
+    body = "\n".join(item.format(n=n, title=t, what=w) for n, t, w in (
+        (131, "KOULUKULJETUSPERIAATTEET LUKUVUODELLE 2007", "periaatteet"), (132, "ILMOITUSASIAT", "ilmoitusasiat")))
+    rows = _rows(COVER.format(range="ASIAT 131 - 132") + "\n" + body)
+    assert [(r["section"], r["title"]) for r in rows] == [
+        (131, "KOULUKULJETUSPERIAATTEET LUKUVUODELLE 2007"), (132, "ILMOITUSASIAT")]
+    # Without a range or a contents list naming it, "1 JOHDANTO" in an item's text is a chapter heading.
+    text = COVER.format(range="") + "\n" + ITEM.format(line="§ 12", title="Selvitys", what="selvityksen") + \
+        "\n1 JOHDANTO\n\nSelvitys käsittelee koulukuljetuksia.\n"
+    assert [r["section"] for r in _rows(text)] == [12]
+
+
 def test_the_header_block_above_the_sign_line_belongs_to_its_item() -> None:
     text = COVER.format(range="") + """
 Pöytäkirja 03.03.2025/Pykälä 58
@@ -228,3 +248,38 @@ def test_segmentation_keeps_to_the_text() -> None:
         last = item.end
         for h in item.handlings:
             assert item.start <= h.start < h.end <= item.end
+
+
+def test_what_follows_a_proposal_depends_on_where_the_story_was_told() -> None:
+    """Without a description heading, a paragraph after the proposal is the story where none was told
+    before it (Dynasty's order: Päätös first, the proposal and then the story last), and the proposal's
+    own where the story came first."""
+    story_after = COVER.format(range="") + """
+§ 29
+Hallintosäännön muuttaminen
+
+Päätös
+Hyväksyttiin.
+
+Kunnanhallituksen ehdotus
+Kunnanvaltuusto päättää hyväksyä hallintosäännön muutokset liitteen mukaisesti.
+
+Hallintosääntöön esitetään muutoksia, jotka johtuvat toimielinrakenteen keventämisestä ja hankintarajoista.
+"""
+    story_before = COVER.format(range="") + """
+§ 30
+Vuokrien tarkistaminen
+
+Kunta omistaa 164 vuokra-asuntoa, joista 96 on aravarajoitusten alaisia ja loput vapaarahoitteisia.
+
+Päätösehdotus
+Kunnanhallitus päättää korottaa vuokria 3,8 prosenttia liitteen mukaisesti.
+
+Vuokrankorotuksesta ilmoitetaan vuokralaisille kirjallisesti viimeistään 30.11.2025.
+
+Päätös
+Hyväksyttiin.
+"""
+    assert _rows(story_after)[0]["proposal"] == \
+        "Kunnanvaltuusto päättää hyväksyä hallintosäännön muutokset liitteen mukaisesti."
+    assert _rows(story_before)[0]["proposal"].endswith("viimeistään 30.11.2025.")
