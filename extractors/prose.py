@@ -10,6 +10,7 @@ list, what a colon announced) and stops at the first one that only tells the sto
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _PARAGRAPH = re.compile(r"\n[ \t]*\n")
 _LIST_ITEM = re.compile(r"^[ \t]*(?:\d{1,2}[.)]|[a-zåäö][.)]|[-–•*·])[ \t]+")
@@ -33,19 +34,50 @@ _PLACE_DATE = re.compile(r"^[A-ZÅÄÖ][a-zåäö]+(?:ssa|ssä|sta|stä|lla|llä
 _CHROME = re.compile(r"_{4,}|^[ \t]*[-–=_.]{3,}[ \t]*$|^(?:sivu|sida|page)[ \t]*\d+(?:[ \t]*(?:/|\()[ \t]*\d+\)?)?$"
                      r"|^\d{1,4}[ \t]*\(\d{1,4}\)$", re.IGNORECASE)
 FLAT_LINE = 110            # characters: lines this long are unwrapped paragraphs
+_MIN_WRAP_WIDTH = 50       # characters: narrower wrapping says too little about where paragraphs end
+_SHORT_LINE = 0.75         # a sentence's end on a line shorter than this × the wrap width ends its paragraph
 _COLUMN_INDENT = 8         # characters: a section's text this far in stands in a label column
 
 
-def _paragraphs(text: str, flat: bool, first_indent: int = 0) -> list[tuple[int, int]]:
+def _paragraphs(text: str, flat: bool, first_indent: int = 0, width: int = 0, lead: int = 0) -> list[tuple[int, int]]:
     """(start, end) of each paragraph: runs of lines between blank lines, or, in a flat text (one
-    paragraph to a line, no blank lines between), each line."""
+    paragraph to a line, no blank lines between), each line. `width`: the document's wrapping width;
+    a sentence's end on a line well short of it ends a paragraph too, blank line or not (a PDF whose
+    paragraph spacing is too small to read as a blank line)."""
     out, pos = [], 0
     splitter = re.compile(r"\n") if flat else _PARAGRAPH
     for m in splitter.finditer(text):
         out.append((pos, m.start()))
         pos = m.end()
     out.append((pos, len(text)))
-    return [piece for s, e in out if text[s:e].strip() for piece in _column_breaks(text, s, e, first_indent)]
+    pieces = [piece for s, e in out if text[s:e].strip() for piece in _column_breaks(text, s, e, first_indent)]
+    if flat or width < _MIN_WRAP_WIDTH:
+        return pieces
+    return [cut for s, e in pieces for cut in _short_line_breaks(text, s, e, width, lead if s == 0 else 0)]
+
+
+def _short_line_breaks(text: str, start: int, end: int, width: int, lead: int) -> list[tuple[int, int]]:
+    """`lead`: characters before `start` on its line (a label: "Päätös: " stands in front of the text)."""
+    out, pos = [], start
+    lines = list(re.finditer(r"[^\n]*\n?", text[start:end]))
+    for k, (m, nxt) in enumerate(zip(lines, lines[1:])):
+        line, following = m.group(0).rstrip(), nxt.group(0).strip()
+        length = len(line) + (lead if k == 0 else 0)
+        if line.endswith((".", "!", "?")) and length < _SHORT_LINE * width and following[:1].isupper():
+            out.append((pos, start + m.end()))
+            pos = start + m.end()
+    out.append((pos, end))
+    return [(s, e) for s, e in out if text[s:e].strip()]
+
+
+@lru_cache(maxsize=8)
+def wrap_width(text: str) -> int:
+    """The width a hard-wrapped text wraps at: the length most of its long lines reach (0 for a text
+    written one paragraph to a line)."""
+    lengths = sorted(len(ln.rstrip()) for ln in text.split("\n") if ln.strip())
+    if not lengths or is_flat(text):
+        return 0
+    return lengths[int(len(lengths) * 0.9)]
 
 
 def _column_breaks(text: str, start: int, end: int, first_indent: int) -> list[tuple[int, int]]:
@@ -94,7 +126,8 @@ def own_text_end(text: str, start: int, end: int, *, deciding: bool, narrative: 
     (`narrative`); `told`: the handling told its story before the proposal."""
     block = text[start:end]
     line_start = text.rfind("\n", 0, start) + 1
-    paras = _paragraphs(block, flat, start - line_start if not text[line_start:start].strip() else 0)
+    paras = _paragraphs(block, flat, start - line_start if not text[line_start:start].strip() else 0,
+                        wrap_width(text), start - line_start)
     if not paras:
         return end
     keep = 1

@@ -79,6 +79,11 @@ def drop_text_chrome(text: str) -> str:
     last = next((b for b in reversed(blocks) if lines[b[0]] != "\f"), None)
     chrome = {b for b in paged if counts[masked[b]] >= _MIN_REPEATS or b == last or
               all(_is_page_number(ln) and len(ln.split()) <= 3 for ln in lines[b[0]:b[1]])}  # the last page's footer
+    # A footer run into the next page's header, no blank line between ("Pöytäkirjantarkastajat ___" /
+    # "Sivu 125" / "ORG   PÖYTÄKIRJAOTE"): a page-numbered block each of whose lines recurs elsewhere.
+    seen_lines = Counter(mask_digits(ln.strip().lstrip("\ufeff")) for ln in lines if ln.strip() and ln != "\f")
+    chrome |= {b for b in paged if all(_is_page_number(ln) or seen_lines[mask_digits(ln.strip())] >= _MIN_REPEATS
+                                       for ln in lines[b[0]:b[1]])}
     # Blocks beside chrome or a form feed that recur there as they are: a letterhead without the page
     # number, a footer line above the page number's block. Content that merely looks alike (two
     # handling lines "Kh 1.2.2024 § 5", "Kh 3.4.2024 § 9") differs in its digits, so it stays; a § line

@@ -283,3 +283,25 @@ Hyväksyttiin.
     assert _rows(story_after)[0]["proposal"] == \
         "Kunnanvaltuusto päättää hyväksyä hallintosäännön muutokset liitteen mukaisesti."
     assert _rows(story_before)[0]["proposal"].endswith("viimeistään 30.11.2025.")
+
+
+def test_a_sentence_ending_a_short_line_ends_its_paragraph_without_a_blank_line() -> None:
+    """A PDF whose paragraph spacing reads as no blank line: the decision's short last line ends it."""
+    wrapped = "Kokouskutsu on lähetetty hallintosäännön määräämällä tavalla kaikille jäsenille ja varajäsenille\n" \
+              "sekä tiedoksi muille, joilla on läsnäolo-oikeus. Toimielin on päätösvaltainen, kun enemmän kuin\n" \
+              "puolet jäsenistä on läsnä kokouksessa, kuten kuntalain 103 § säätää toimielinten osalta yleisesti.\n"
+    text = COVER.format(range="") + f"""
+379 KOKOUKSEN LAILLISUUDEN JA PÄÄTÖSVALTAISUUDEN TOTEAMINEN
+
+Esitys: Kaupunginhallitus toteaa kokouksen laillisesti koolle kutsutuksi ja päätösvaltaiseksi.
+
+Päätös: Kokous todettiin lailliseksi ja päätösvaltaiseksi.
+{wrapped}
+380 PÖYTÄKIRJANTARKASTAJIEN VALINTA
+
+Esitys: Kaupunginhallitus valitsee pöytäkirjantarkastajat.
+
+Päätös: Pöytäkirjantarkastajiksi valittiin Liisa Laine ja Matti Mäki.
+"""
+    rows = _rows(text)
+    assert rows[0]["decision"] == "Kokous todettiin lailliseksi ja päätösvaltaiseksi."

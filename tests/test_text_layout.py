@@ -89,3 +89,14 @@ def test_pages_without_a_cut_word_join_with_a_newline() -> None:
     text, starts, _ = repaired_text(_raw("Päätös hyväksyttiin.", "Seuraava asia"))
     assert text == "Päätös hyväksyttiin.\nSeuraava asia"
     assert starts == [0, len("Päätös hyväksyttiin.\n")]
+
+
+def test_a_footer_run_into_the_next_header_is_removed() -> None:
+    text = ("SATAKUNNAN HYVINVOINTIALUE   PÖYTÄKIRJAOTE\n\nAluevaltuusto\n\nEhdotus: Aluevaltuusto päättää hyväksyä "
+            "talousarvion.\n\nPöytäkirjantarkastajat ____________  ____________\n" + " " * 60 + "Sivu 125\n"
+            "SATAKUNNAN HYVINVOINTIALUE   PÖYTÄKIRJAOTE\n\nPäätös: Hyväksyttiin.\n\n"
+            "Pöytäkirjantarkastajat ____________  ____________\n" + " " * 60 + "Sivu 126\n")
+    got = drop_text_chrome(text)
+    assert "Sivu" not in got and "Pöytäkirjantarkastajat" not in got
+    assert got.count("SATAKUNNAN HYVINVOINTIALUE") == 1
+    assert "Ehdotus: Aluevaltuusto päättää hyväksyä talousarvion.\n\nPäätös: Hyväksyttiin." in got
