@@ -44,6 +44,7 @@ MIN_LABEL_ROWS = 3  # rows with a label and text at the same two x positions
 MIN_CONTINUATIONS = 1  # lines starting in the text column with nothing to their left
 TOP_BAND = 0.15  # fraction of the page height searched for running headers
 BOTTOM_BAND = 0.12  # ... and for running footers
+HEADER_GAP = 2.5  # a gap wider than this × size between two top lines ends the running header
 CHROME_POSITION = 6.0  # points: a repeated header sits this close to where it sat before
 PARAGRAPH_PITCH = 1.55  # a line pitch above this × font size leaves a blank line
 
@@ -270,6 +271,8 @@ def drop_chrome(pages: Sequence[PageLines]) -> list[list[Line]]:
         # (a "Dnro" row where two items happen to start at the same height) is body.
         top = 0
         while top < len(lines) and _band(lines[top], page.height) == "top" and chrome(lines[top], "top", page.height):
+            if top and lines[top].top - lines[top - 1].bottom > HEADER_GAP * max(lines[top].size, 1.0):
+                break  # the header block ended at a gap: a heading that starts the body on several pages stays
             top += 1
         bottom = len(lines)
         while bottom > top and _band(lines[bottom - 1], page.height) == "bottom" and \

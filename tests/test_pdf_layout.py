@@ -153,6 +153,21 @@ def test_item_lines_at_the_same_place_on_every_page_are_kept() -> None:
     assert all("PÖYTÄKIRJA 2/2025" not in t for t in texts[1:])
 
 
+def test_a_heading_that_starts_the_body_on_every_page_is_kept() -> None:
+    """A proposal heading at the top of each page's text, below the running header and a gap: body."""
+    pages = []
+    for n in range(1, 5):
+        pages.append(layout.PageLines(n, 842, [
+            _synthetic_line(f"TURUN KAUPUNKI ESITYSLISTA 7/2021 {n} (4)", 35, n),
+            _synthetic_line("Vapaa-aikalautakunta 04.10.2021", 49, n),
+            _synthetic_line("Vapaa-aikajohtajan ehdotus", 94, n),
+            _synthetic_line(f"Lautakunta päättää asiasta {n}.", 110, n),
+        ]))
+    texts = [layout.render_page(lines, []) for lines in layout.drop_chrome(pages)]
+    assert all("Vapaa-aikajohtajan ehdotus" in t for t in texts)
+    assert all("ESITYSLISTA" not in t for t in texts[1:])
+
+
 def _band_texts(page: pdfplumber.page.Page, top: float, bottom: float) -> tuple[list[str], list[str]]:
     head = page.crop((0, 0, page.width, top)).extract_text() or ""
     foot = page.crop((0, page.height - bottom, page.width, page.height)).extract_text() or ""
