@@ -23,7 +23,8 @@ from extractors.doctype import classify_doc_type, meeting_context, officer_conte
 from extractors.fill import Handle, Row, Shared
 from extractors.meeting import add_meeting
 from extractors.nlp import doc_text, make_doc
-from extractors.segment import Segmentation, sections_stated, segment
+from extractors.items import Segmentation
+from extractors.segment import sections_stated, segment
 
 
 @dataclass

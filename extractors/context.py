@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from extractors import bodies
 from extractors.base import Mention, built_once, load_patterns
-from extractors.candidates import body_like
 from extractors.lines import Line, Lines
 
 NAME = "context"

@@ -12,7 +12,7 @@ from datetime import date
 
 from extractors import bodies, dates, people
 from extractors.base import Mention
-from extractors.segment import Segmentation
+from extractors.items import Segmentation
 
 _HEAD_CHARS = 1500
 _DATE = re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{4}\b")

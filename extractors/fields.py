@@ -9,7 +9,7 @@ import re
 
 from extractors import headings, people, prose
 from extractors.base import Mention, by_id
-from extractors.segment import FRAME_LABELS, Handling, Item, Section
+from extractors.items import FRAME_LABELS, Handling, Item, Section
 
 _PROPOSAL_LABELS = ("proposal", "proposal_revised")
 # A presenter's change announced in Käsittely, the changed proposal after the colon: "Kunnanjohtaja muutti

@@ -17,7 +17,7 @@ from extractors.base import Mention
 from extractors.candidates import Candidate
 from extractors.context import parse_dmy
 from extractors.doctype import Meeting, Officer
-from extractors.segment import Handling, Item, Section, Segmentation
+from extractors.items import Handling, Item, Section, Segmentation
 
 
 class Row:

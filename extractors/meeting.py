@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from extractors import meetings, people
 from extractors.base import Mention
 from extractors.doctype import Meeting
-from extractors.segment import Segmentation
+from extractors.items import Segmentation
 
 if TYPE_CHECKING:
     from extractors.assemble import Extraction

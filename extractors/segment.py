@@ -18,150 +18,28 @@ come first (extractors/context.py). Then:
 """
 from __future__ import annotations
 
-import datetime as dt
 import re
 from bisect import bisect_left
 from collections import Counter
-from dataclasses import dataclass, field
 
 from spacy.tokens import Doc
 
-from extractors import bodies, candidates, context
+from extractors import bodies, candidates, contents, context
 from extractors import headings as headings_mod
 from extractors.candidates import Candidate
 from extractors.context import Context
 from extractors.headings import Heading
+from extractors.items import SUBSTANTIVE, Handling, Item, Section, Segmentation
 from extractors.lines import Lines
 from extractors.nlp import doc_text
 from extractors.people import is_presenter_line
 from extractors.titles import is_diary_line, item_title
 
-# Labels that frame a document rather than open the item's own text: an officer decision puts
-# "Päätöspäivämäärä" and "Päätöksen tekijä" above its title and diary number.
-FRAME_LABELS = frozenset({"other", "decision_date", "officer", "description", "attachments", "distribution",
-                          "history", "closing", "chrome"})
-SUBSTANTIVE = frozenset({"proposal", "proposal_revised", "decision", "processing", "presenter", "preparer", "contact"})
 _FORM_SCORE = {"sign_num": 3.0, "num_sign": 3.0, "pykala": 3.0, "abbr_num_sign": 3.0, "body_sign_date": 3.0,
                "body_date_sign": 3.0, "body_date_num_sign": 3.0, "body_sign": 2.5, "bare_upper": 2.0,
                "abbr_num": 1.0, "bare_title": 0.5}
-_TOC_GAP_LINES = 2          # non-blank lines allowed between two contents entries (a wrapped title)
 _ENDS_WITH_DATE = re.compile(r"\d{1,2}\.\d{1,2}\.(?:\d{4}|\d{2})[ \t]*$")
-_TOC_STEP = 50             # a contents list's numbers grow by at most this much from entry to entry
 _HEADER_WINDOW = 8          # lines above an item's § line searched for its header block
-
-
-@dataclass
-class Section:
-    heading: Heading
-    start: int            # where the section's content starts (after the heading)
-    end: int
-
-    @property
-    def label(self) -> str:
-        return self.heading.label
-
-
-@dataclass
-class Handling:
-    start: int
-    end: int
-    marker: Candidate | None
-    sections: list[Section] = field(default_factory=list)
-    current: bool = False
-
-    def of(self, *labels: str) -> list[Section]:
-        return [s for s in self.sections if s.label in labels]
-
-
-@dataclass
-class Item:
-    start: int
-    end: int
-    marker: Candidate | None
-    handlings: list[Handling] = field(default_factory=list)
-    title: str | None = None
-    title_start: int = 0
-    title_end: int = 0
-    header: list[Candidate] = field(default_factory=list)     # every candidate of its header block
-
-
-@dataclass
-class Segmentation:
-    items: list[Item]
-    candidates: list[Candidate]
-    headings: list[Heading]
-    context: Context
-    lines: Lines
-    front_end: int                  # where the first item starts: the cover/front matter ends here
-    toc: list[Candidate] = field(default_factory=list)
-    closing: int | None = None      # where the closing pages start (appeal instructions, certification)
-    own: dict[int, bool | None] = field(default_factory=dict)   # candidate line → names the meeting's own body/date
-
-    @property
-    def markers(self) -> list[Candidate]:
-        return self.candidates
-
-
-# --------------------------------------------------------------------------- contents lists
-
-
-def _contents(lines: Lines, cands: list[Candidate], head_lines: set[int]) -> set[int]:
-    """Indexes (into cands) of contents-list entries.
-
-    A run of two or more candidates with at most a (wrapped) title line and no heading between each pair is
-    a contents list when its entries carry page numbers or its numbers come back later in the text.
-    Lines naming a body and a date are a history table, never contents.
-    """
-    out: set[int] = set()
-    run: list[int] = []
-
-    def close() -> None:
-        entries = [cands[i] for i in run]
-        if len(run) >= 2:
-            later = {c.section for c in cands[run[-1] + 1:] if not c.dated}
-            again = sum(1 for c in entries if c.section in later)
-            paged = sum(1 for c in entries if c.page_ref is not None)
-            if again >= max(1, len(entries) // 2) or paged >= len(entries) // 2 + 1:
-                out.update(run)
-        run.clear()
-
-    for i, c in enumerate(cands):
-        if c.dated or c.form in ("history_row", "pykala"):
-            close()
-            continue
-        if run and c.weak and c.form != cands[run[-1]].form:
-            continue  # a list keeps to one form: "OY 3" under "§ 10 … NYBERG" is the title's wrapped end
-        if run:
-            prev = cands[run[-1]]
-            gap = [ln for ln in lines.lines[prev.line + 1:c.line] if not ln.blank]
-            if len(gap) > _TOC_GAP_LINES or not prev.section < c.section <= prev.section + _TOC_STEP or \
-                    any(ln.index in head_lines for ln in gap):
-                close()
-        run.append(i)
-    close()
-    return out
-
-
-_PAGE_AT_END = re.compile(r"[ \t.]+\d{1,4}[ \t]*$")
-
-
-def _toc_titles(lines: Lines, toc: list[Candidate]) -> dict[int, str]:
-    """Each contents entry's full title: its line's, or the line after a bare "§ N", joined with a
-    wrapped second line; page numbers at the end left out where the list prints them."""
-    out: dict[int, str] = {}
-    toc_lines = {c.line for c in toc}
-    for c in toc:
-        parts = [c.title] if c.title else []
-        k = c.line + 1
-        while k < len(lines) and k not in toc_lines and not lines[k].blank and len(parts) < 3:
-            parts.append(lines[k].stripped)
-            k += 1
-        if parts:
-            out[c.section] = " ".join(parts)
-    paged = sum(1 for t in out.values() if _PAGE_AT_END.search(t))
-    if out and paged * 3 >= len(out) * 2:
-        out = {k: _PAGE_AT_END.sub("", t) for k, t in out.items()}
-    return out
 
 
 # --------------------------------------------------------------------------- own or foreign
@@ -432,38 +310,15 @@ def _titles_not_headings(items: list[Item], heads: list[Heading], lines: Lines,
     return [h for h in heads if h.start not in drop] if drop else heads
 
 
-_LIST_LINE = re.compile(r"(?im)^[ \t]*(?:[^\n]{0,40}?[:,][ \t]*)?(?:§:t|§§|pykälät|pykäliä|§)[ \t]*\d{1,4}(?:[ \t]*[-–—,][ \t]*\d)")
-
-
-def _closing(text: str, heads: list[Heading], after: int) -> int | None:
-    """Where the closing pages begin after the last item: appeal instructions for the whole
-    minutes ("Muutoksenhakuohjeet", a second appeal heading after the item's own, an appeal heading
-    over lists of §), "Otteen oikeaksi todistaa" and the like."""
-    seen_appeal = False  # the item's own appeal section is over (it had text, or other sections followed)
-    for k, h in enumerate(heads):
-        if h.start < after:
-            continue
-        if headings_mod.is_closing(text, h):
-            return h.start
-        nxt = heads[k + 1].start if k + 1 < len(heads) else len(text)
-        if h.label == "appeal":
-            if seen_appeal or _LIST_LINE.search(text, h.end, min(nxt, h.end + 400)):
-                return h.start
-            seen_appeal = bool(text[h.end:nxt].strip())
-        elif seen_appeal is False and any(x.label == "appeal" and after <= x.start < h.start for x in heads):
-            seen_appeal = True
-    return None
-
-
 def segment(doc: Doc, heads: list[Heading] | None = None) -> Segmentation:
     """Items, handlings and sections; `heads` are the document's headings where already found."""
     text = doc_text(doc)
     lines = Lines(text)
     cands = candidates.find(lines)
     heads = headings_mod.find(text) if heads is None else heads
-    toc_idx = _contents(lines, cands, {lines.at(h.start).index for h in heads})
+    toc_idx = contents.contents_entries(lines, cands, {lines.at(h.start).index for h in heads})
     toc = [c for i, c in enumerate(cands) if i in toc_idx]
-    toc_titles = _toc_titles(lines, toc)
+    toc_titles = contents.toc_titles(lines, toc)
     body_cands = [c for i, c in enumerate(cands) if i not in toc_idx]
     first_real = next((c.line for c in body_cands if not c.weak), len(lines))
     ctx = context.read(lines, first_real)
@@ -519,7 +374,7 @@ def segment(doc: Doc, heads: list[Heading] | None = None) -> Segmentation:
     if items:
         last = items[-1]
         decided = [h.start for h in heads if last.start <= h.start and h.label in ("decision", "proposal")]
-        closing = _closing(text, heads, max(decided, default=last.marker.end if last.marker else last.start))
+        closing = contents.closing_start(text, heads, max(decided, default=last.marker.end if last.marker else last.start))
         if closing is not None:
             last.end = closing
     chosen = {m.line for members in starts for m in members}
@@ -544,7 +399,3 @@ def sections_stated(seg: Segmentation) -> list[int]:
         first, last = seg.context.range
         return list(range(first, last + 1))
     return sorted({c.section for c in seg.toc})
-
-
-def meeting_date(seg: Segmentation) -> dt.date | None:
-    return seg.context.date

@@ -19,7 +19,7 @@ from extractors.nlp import make_doc
 from extractors.people import PERSONISH, is_title, looks_like_person_line, names_in_line
 
 if TYPE_CHECKING:
-    from extractors.segment import Item
+    from extractors.items import Item
 
 _LABEL_ONLY = re.compile(r"^[\s:.,#]*(?:(?:Dnro|Dno|Asianro|Asianumero|Diaarinumero|Diaarinro|diaari|Ärendenr|Ärende nr)"
                          r"[:.]?)?[\s:.,]*$", re.IGNORECASE)

@@ -89,7 +89,7 @@ def test_a_decision_page_shows_every_field_votes_case_and_sources(site: str, dev
     voted = decisions[decisions.decision_id.isin(votes.decision_id)].iloc[0]
     page = get(site + "/decision/" + urllib.request.quote(voted.decision_id))
     for column in decisions.columns:
-        assert f"<th title=" in page and f">{column}</th>" in page, column
+        assert "<th title=" in page and f">{column}</th>" in page, column
     for voter in votes[votes.decision_id == voted.decision_id].voter:
         assert html.escape(voter) in page
     assert "Case timeline" in page

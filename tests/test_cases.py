@@ -17,7 +17,7 @@ from pipeline.cli import main
 from pipeline.derived import is_fresh
 from pipeline.run import reprocess, run_batch
 from pipeline.schema import TABLES
-from tests.conftest import DEV, FIXTURES
+from tests.conftest import FIXTURES
 
 CASE_DOCS = FIXTURES / "cases"  # a board's minutes and the council's extract naming it "Kh 4.9.2019 § 287"
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 
 import pytest
 from hypothesis import given, settings

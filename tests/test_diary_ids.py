@@ -10,7 +10,6 @@ diary_ids.csv: `text` (a literal "\\n" is a newline), `kind` (diary_id), `expect
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest

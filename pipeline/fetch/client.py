@@ -245,8 +245,6 @@ class PoliteClient:
             sink.write(chunk)
             digest.update(chunk)
         return size, digest.hexdigest()
-        answer.size, answer.sha256 = size, digest.hexdigest()
-        return answer
 
 
 class _Retryable(Exception):
