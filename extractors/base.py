@@ -92,7 +92,7 @@ PATTERN_KEYS: dict[str, frozenset[str]] = {
     "diary_ids": frozenset({"label", "forms", "requires"}),
     "headings": frozenset({"label", "ambiguous", "closing", "lower_ok", "person", "person_in_heading"}),
     "meetings": frozenset({"label"}),
-    "outcomes": frozenset({"label", "value", "weak", "greedy", "not_after", "not_with"}),
+    "outcomes": frozenset({"label", "value", "weak", "greedy", "not_after", "not_with", "after"}),
     "people": frozenset(),
     "recusals": frozenset({"label", "greedy", "names"}),
     "sections": frozenset({"form", "weak"}),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from functools import cache
+from functools import cache, lru_cache
 
 from extractors.base import Mention, by_id, load_patterns
 
@@ -27,6 +27,11 @@ def is_body(name: str) -> bool:
 
 def body_names(text: str) -> Counter[str]:
     """Full body names in the text, counted, in nominative where they stand so."""
+    return Counter(_body_names(text))
+
+
+@lru_cache(maxsize=4)  # segmentation and row assembly both ask, for the same text
+def _body_names(text: str) -> Counter[str]:
     found: Counter[str] = Counter()
     for m in _re("body_suffix").finditer(text):
         end = m.end()

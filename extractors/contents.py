@@ -26,12 +26,12 @@ def contents_entries(lines: Lines, cands: list[Candidate], head_lines: set[int])
     """
     out: set[int] = set()
     run: list[int] = []
+    last_at = {c.section: i for i, c in enumerate(cands) if not c.dated}  # where each number is seen last
 
     def close() -> None:
         entries = [cands[i] for i in run]
         if len(run) >= 2:
-            later = {c.section for c in cands[run[-1] + 1:] if not c.dated}
-            again = sum(1 for c in entries if c.section in later)
+            again = sum(1 for c in entries if last_at.get(c.section, -1) > run[-1])
             paged = sum(1 for c in entries if c.page_ref is not None)
             if again >= max(1, len(entries) // 2) or paged >= len(entries) // 2 + 1:
                 out.update(run)

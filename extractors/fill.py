@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from spacy.tokens import Doc, Span
@@ -53,12 +54,12 @@ class Shared:
     closing: dict[int, tuple[str, Mention | None]]
     history: dict[int, list[Candidate]]
 
-    @property
+    @cached_property
     def flat(self) -> bool:
         """The text is written one paragraph to a line (no hard wraps, no blank lines needed)."""
         return prose.is_flat(self.text)
 
-    @property
+    @cached_property
     def narrative(self) -> bool:
         """The document writes its description without a heading (no Selostus / Perustelut / …)."""
         return not any(h.label == "description" for h in self.seg.headings)
@@ -249,9 +250,12 @@ def _decided_blocks(h: Handle) -> Span | None:
 
 def count_votes(h: Handle) -> None:
     block = _decided_blocks(h)
-    counts, mention = votes.votes_for(block) if block is not None else (None, None)
-    if counts is None and h.memo.get("decision_section") is not None:
-        counts, mention = votes.votes_for(h.whole)
+    counts, mention = None, None
+    if block is not None and votes.may_hold_a_vote(h.text, block.start_char, block.end_char):
+        counts, mention = votes.votes_for(block)
+    if counts is None and h.memo.get("decision_section") is not None and \
+            votes.may_hold_a_vote(h.text, h.handling.start, h.handling.end):
+        counts, mention = votes.votes_for(h.whole)  # a vote told elsewhere in the handling
     if counts is None and h.row.values.get("decision") is None:
         counts, mention = None, None
     for key in votes.ROLES:

@@ -65,6 +65,13 @@ def _not_after() -> dict[str, re.Pattern[str]]:
 
 
 @built_once
+def _after() -> dict[str, re.Pattern[str]]:
+    """The word a cue must follow, as written ("Vähäkankaan" before "ehdotusta ei vastustettu"): tested
+    here rather than as the pattern's first token, which would let almost every word start a match."""
+    return {pid: re.compile(e["after"]) for pid, e in by_id(NAME).items() if e.get("after")}
+
+
+@built_once
 def _not_with() -> dict[str, re.Pattern[str]]:
     return {pid: re.compile(e["not_with"], re.IGNORECASE) for pid, e in by_id(NAME).items() if e.get("not_with")}
 
@@ -100,6 +107,9 @@ def _block_cues(span: Span) -> list[Mention]:
         rid = m.label_
         guard = guards.get(rid)
         if guard and m.start > 0 and guard.match(m.doc[m.start - 1].lower_):
+            continue
+        need = _after().get(rid)
+        if need and (m.start == 0 or not need.match(m.doc[m.start - 1].text)):
             continue
         if entries[rid]["value"] in _DECISION_CLASSES and _in_motion(m):
             continue

@@ -234,8 +234,9 @@ def _header_start(lines: Lines, c: Candidate, floor: int, by_line: dict[int, Can
 # --------------------------------------------------------------------------- handlings and sections
 
 
-def _sections(heads: list[Heading], start: int, end: int) -> list[Section]:
-    inside = [h for h in heads if start <= h.start < end]
+def _sections(heads: list[Heading], starts: list[int], start: int, end: int) -> list[Section]:
+    """The headed sections in [start, end); `starts`: the headings' offsets, in text order."""
+    inside = heads[bisect_left(starts, start):bisect_left(starts, end)]
     return [Section(h, h.end, inside[k + 1].start if k + 1 < len(inside) else end) for k, h in enumerate(inside)]
 
 
@@ -253,6 +254,7 @@ def _cuts(item: Item, markers: list[Candidate], lines: Lines, by_line: dict[int,
 def _handlings(item: Item, markers: list[Candidate], heads: list[Heading], lines: Lines,
                by_line: dict[int, Candidate], own_of: dict[int, bool | None]) -> None:
     cuts = _cuts(item, markers, lines, by_line)
+    starts = [h.start for h in heads]
     pieces: list[tuple[int, int, Candidate | None]] = []
     first = cuts[0].start if cuts else item.end
     pieces.append((item.start, first, None))
@@ -260,7 +262,7 @@ def _handlings(item: Item, markers: list[Candidate], heads: list[Heading], lines
         pieces.append((m.start, cuts[k + 1].start if k + 1 < len(cuts) else item.end, m))
     found: list[Handling] = []
     for s, e, m in pieces:
-        h = Handling(s, e, m, _sections(heads, s, e))
+        h = Handling(s, e, m, _sections(heads, starts, s, e))
         substantive = any(sec.label in SUBSTANTIVE for sec in h.sections)
         if m is None and not substantive:
             continue
@@ -268,7 +270,7 @@ def _handlings(item: Item, markers: list[Candidate], heads: list[Heading], lines
             continue  # a line in a summary of the history: evidence only
         found.append(h)
     if not found:
-        found = [Handling(item.start, item.end, None, _sections(heads, item.start, item.end))]
+        found = [Handling(item.start, item.end, None, _sections(heads, starts, item.start, item.end))]
     own = [h for h in found if h.marker is not None and own_of.get(h.marker.line) is True
            and (item.marker is None or h.marker.section == item.marker.section or not item.marker.dated)]
     if own:
@@ -382,12 +384,13 @@ def segment(doc: Doc, heads: list[Heading] | None = None) -> Segmentation:
     # a wrapped title ("Oikaisuvaatimus lautakunnan päätöksestä 26.11.2022" / "§ 166").
     stops = {c.line: c for c in body_cands if c.line in chosen or c.dated or c.form in ("history_row", "pykala")}
     heads = _titles_not_headings(items, heads, lines, stops)
+    head_lines = {lines.at(h.start).index for h in heads}
     for item in items:
         header_lines = {c.line for c in item.header}
         markers = [c for c in body_cands if item.start <= c.start < item.end and c.line not in header_lines
                    and (c.dated or c.form == "history_row")]
         _handlings(item, markers, heads, lines, by_line, own_of)
-        item_title(item, lines, stops, heads, toc_titles)
+        item_title(item, lines, stops, head_lines, toc_titles)
     items = [it for it in items if it.handlings]
     front_end = items[0].start if items else 0
     return Segmentation(items, body_cands, heads, ctx, lines, front_end, toc, closing, own_of)

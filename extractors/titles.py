@@ -9,6 +9,7 @@ a gap), and where the contents list gives the title, the lines that spell it are
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from extractors import diary_ids
@@ -36,20 +37,29 @@ SUBSTANTIVE_LABELS = frozenset({"proposal", "proposal_revised", "decision", "pro
 _MAX_TITLE = 240
 _MAX_TITLE_GAP = 2  # blank lines a wrapped title may have between its parts
 _HEADING_MARK = re.compile(r"#+[ \t]+")
+_MAX_DIARY_WORDS = 10
+_ID_SHAPE = re.compile(r"\d[ \t]*[/\-:]|[/\-:][ \t]*\d")
 # Headings whose section is a short labelled value (a date, a name, a contact), not the item's text.
 _VALUE_LABELS = frozenset({"decision_date", "officer", "preparer", "presenter", "contact"})
 _LETTERHEAD = re.compile(r"\b(PÖYTÄKIRJA|Pöytäkirja(?:ote)?|PÖYTÄKIRJAOTE|ESITYSLISTA|Esityslista|KAUPUNKI|KUNTA|"
                          r"VIRANHALTIJAPÄÄTÖS|HYVINVOINTIALUE|PROTOKOLL|\d+ \(\d+\))")
 
 
+@lru_cache(maxsize=4096)
 def is_diary_line(line: str) -> bool:
     """A line that holds a diary number and nothing else but its label (or the label alone,
     where a label column puts the number on the next line)."""
     s = line.strip()
+    if len(s.split()) > _MAX_DIARY_WORDS:
+        return False  # running text: the longest form, a label and "HEL 2020-004417 T 08 00 00", is 8 words
     if not any(ch.isdigit() for ch in s):
         return bool(s) and bool(_LABEL_ONLY.match(s)) and any(ch.isalpha() for ch in s)
     if _BARE_ID.match(s):
         return True
+    if not _ID_SHAPE.search(s):
+        return False  # every diary id form joins its parts with "/", "-" or ":"
+    if diary_ids.parse_line(s) is not None:
+        return True  # the usual labels, read without tokenizing
     for m in diary_ids.find(make_doc(s)):
         if _LABEL_ONLY.match(s[: m.start] + s[m.end:]):
             return True
@@ -104,10 +114,9 @@ def _toc_lines(toc_title: str, lines: list[Line]) -> int | None:
     return None
 
 
-def item_title(item: Item, lines: Lines, by_line: dict[int, Candidate], heads: list[Heading],
+def item_title(item: Item, lines: Lines, by_line: dict[int, Candidate], head_lines: set[int],
                toc_titles: dict[int, str]) -> None:
-    """Set `item.title` and its span."""
-    head_lines = {lines.at(h.start).index for h in heads}
+    """Set `item.title` and its span; `head_lines`: the lines that hold a heading."""
     c = item.marker
     if c is None:
         _front_title(item, lines, by_line, head_lines)

@@ -110,6 +110,8 @@ def find(span: Doc | Span | None) -> list[Mention]:
     span = as_span(span)
     if span is None or not span_text(span).strip():
         return []
+    if not may_hold_a_vote(doc_text(span.doc), span.start_char, span.end_char):
+        return []
     return [_mention(g, span) for g in _statements(span)]
 
 
@@ -168,6 +170,20 @@ def named_counts(span: Doc | Span | None) -> tuple[dict[str, int | None] | None,
     return counts, Mention(KIND, text[first:last], json.dumps(counts), base + first, base + last, "votes.named_list")
 
 
+# Every count statement names a side ("JAA 3", "Ei: 4", "äänin 6–3", "24 JAA-ääntä", "Ja-röster: 25",
+# "Nej 3"): a text without any of these words holds no vote, and the matchers need not read it. Plain
+# substring tests (a false alarm only costs the matcher's reading): a regex over a handling is slower.
+_SIDE_WORDS = ("jaa", "äänin", "ääntä", "ääniä", "äänet", "röster", "nej", "blanka")
+_EI_LINE = re.compile(r"(?m)^[ \t]*Ei\b")
+
+
+def may_hold_a_vote(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] may name a side of a vote (a cheap test before the matchers)."""
+    part = text[start:end]
+    low = part.lower()
+    return any(w in low for w in _SIDE_WORDS) or "EI" in part or _EI_LINE.search(part) is not None
+
+
 def votes_for(span: Doc | Span | None) -> tuple[dict[str, int | None] | None, Mention | None]:
     """The one count for a handling.
 
@@ -176,7 +192,15 @@ def votes_for(span: Doc | Span | None) -> tuple[dict[str, int | None] | None, Me
     only fill counts the chosen one leaves open (a bare pair may be in either order); nothing
     is summed.
     """
-    mentions = find(span)
+    span = as_span(span)
+    if span is None or not may_hold_a_vote(doc_text(span.doc), span.start_char, span.end_char):
+        return None, None
+    return choose(find(span), span)
+
+
+def choose(mentions: list[Mention], span: Doc | Span | None) -> tuple[dict[str, int | None] | None, Mention | None]:
+    """`votes_for` over count statements already found in `span` (a handling's, read once for all
+    its blocks); without any, the named lists in `span` are counted."""
     if not mentions:
         return named_counts(span)
     explicit = [m for m in mentions if is_explicit(m)] or mentions

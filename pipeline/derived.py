@@ -75,15 +75,20 @@ def refresh(store: Store) -> bool:
 
 def _read(store: Store, table: str, doc_ids: list[str], more: list[tuple] | None = None) -> pa.Table:
     """The rows of these documents (all of them when that is most of the table: no filter to test)."""
-    import pyarrow.parquet as pq
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq  # ParquetFile, not read_table: that imports pyarrow.dataset and pandas
 
     schema = TABLES[table].schema
     filters = list(more or [])
     if len(doc_ids) < FILTER_MAX:
         filters.append(("doc_id", "in", doc_ids))
-    found = [pq.read_table(p, filters=filters or None).select(schema.names).cast(schema)
-             for p in part_files(store.path(table))]
-    return pa.concat_tables(found) if found else schema.empty_table()
+    found = []
+    for path in part_files(store.path(table)):
+        rows = parts.conform(pq.ParquetFile(path).read(), schema)
+        for column, _, values in filters:  # every filter here is "column in values"
+            rows = rows.filter(pc.is_in(rows[column], value_set=pa.array(values, type=schema.field(column).type)))
+        found.append(rows)
+    return pa.concat_tables(found) if found else pa.Table.from_batches([], schema=schema)
 
 
 def _replace_tables(store: Store, rows: dict[str, list[dict]], stamp: str) -> None:
