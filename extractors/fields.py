@@ -14,10 +14,11 @@ from extractors.items import FRAME_LABELS, Handling, Item, Section
 _PROPOSAL_LABELS = ("proposal", "proposal_revised")
 # A presenter's change announced in Käsittely, the changed proposal after the colon: "Kunnanjohtaja muutti
 # päätösehdotustaan seuraavasti:", "Pormestari täydensi päätösehdotusta. Muutettu päätösehdotus kuuluu
-# seuraavasti:", "Esittelijä korjasi ehdotustaan:". By stem: muutt-, täydens-, korja-, tarkens-, tarkist-.
+# seuraavasti:", "Esittelijä korjasi ehdotustaan:". By stem: muutt-, täydens-, korja-, tarkens-, tarkist-;
+# the sentence may go on after a blank line (a forced break), in lower case.
 _REVISED = re.compile(
     r"\b(?:muutt|muutet|täydens|täydennet|korjas|korjat|tarkens|tarkennet|tarkist)\w*[ \t]+"
-    r"(?:[\w\-]+[ \t]+){0,3}?(?:päätös|pohja)?(?:ehdotu|esity)\w*\b(?:[^:\n]|\n(?![ \t]*\n)){0,160}?:[ \t]*\n"
+    r"(?:[\w\-]+[ \t]+){0,3}?(?:päätös|pohja)?(?:ehdotu|esity)\w*\b(?:[^:\n]|\n(?![ \t]*\n)|\n[ \t]*\n(?=[ \t]*[a-zåäö])){0,160}?:[ \t]*\n"
     r"|muutetun ehdotuksen mukaan:[ \t]*\n", re.IGNORECASE)
 _EVENT = re.compile(r"\b(poistui|saapui|totesi|ehdotti|kannatt|keskustelun|äänest|esitteli|puheenjohtaja|hyväksyi)", re.IGNORECASE)
 

@@ -182,8 +182,9 @@ def _accept(text: str, r: _Raw, style: Counter[str], label_indent: int | None) -
         return not entry.get("ambiguous") or style["column"] >= _STYLE_MIN or first.isupper()
     written_so = style[r.form] >= _STYLE_MIN
     if entry.get("ambiguous") and not written_so:
-        # a common word is a label by what follows: "Esitys Kaupunginhallitus toteaa …" is a proposal
-        return in_voice(entry["label"], rem)
+        # a common word is a label by what follows: "Esitys Kaupunginhallitus toteaa …" is a proposal,
+        # "Valmistelu Salonen Jussi, kaavoitusarkkitehti, puh. …" a preparer
+        return in_voice(entry["label"], rem) or bool(entry.get("person")) and looks_like_person_line(rem)
     if first.isupper() or first.isdigit() or first in "\"'”«•":
         if r.form == "glued" or len(rem) < 2:
             return True

@@ -120,15 +120,32 @@ def role_of(line: str) -> str | None:
     return s
 
 
+def _cut_mid_name(line: str, nxt: str) -> bool:
+    """Whether a person's name runs over the line break: the line's last person has no name yet
+    ("… ja talousjohtaja Anu") and the next line goes on with one ("Huttunen, puh. 050 …")."""
+    last = _SPLIT_AND.split(line)[-1].strip()
+    if not last or _CUT.search(last) or names_in_line(last):
+        return False
+    words = nxt.strip().replace(",", " ").split()
+    return bool(words) and is_name_word(words[0]) and is_name_word(last.split()[-1])
+
+
 def people(text: str, offset: int, kind: str, rule_id: str) -> tuple[list[Person], list[Mention]]:
     """Every name in a person block, with mentions for provenance."""
     found: list[Person] = []
     pos = 0
-    for line in text.split("\n"):
+    lines = text.split("\n")
+    k = 0
+    while k < len(lines):
+        line = lines[k]
+        if k + 1 < len(lines) and _cut_mid_name(line, lines[k + 1]):
+            line = line + " " + lines[k + 1]  # "… ja talousjohtaja Anu" / "Huttunen, puh. …": one person line
+            k += 1
         for p in names_in_line(line, offset + pos):
             if p.name not in {f.name for f in found}:
                 found.append(p)
         pos += len(line) + 1
+        k += 1
     return found, [Mention(kind, p.name, p.name, p.start, p.end, rule_id) for p in found]
 
 

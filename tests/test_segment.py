@@ -305,3 +305,45 @@ Päätös: Pöytäkirjantarkastajiksi valittiin Liisa Laine ja Matti Mäki.
 """
     rows = _rows(text)
     assert rows[0]["decision"] == "Kokous todettiin lailliseksi ja päätösvaltaiseksi."
+
+
+def test_a_preparer_whose_name_runs_over_the_line_break() -> None:
+    text = COVER.format(range="") + """
+§ 12
+Tuloveroprosentti vuodelle 2020
+
+Asian valmisteli taloussuunnittelija Leena Mustonen, puh. 050 213 6057 ja talousjohtaja Anu
+Huttunen, puh. 050 865 6327
+
+Päätösehdotus
+Tekninen lautakunta päättää esittää tuloveroprosentiksi 20,50.
+
+Päätös
+Hyväksyttiin.
+"""
+    assert _rows(text)[0]["preparers"] == ["Leena Mustonen", "Anu Huttunen"]
+
+
+def test_a_revised_proposal_announced_over_a_forced_break() -> None:
+    text = COVER.format(range="") + """
+§ 149
+Koulun lakkauttaminen
+
+Päätösehdotus
+Tekninen lautakunta päättää lakkauttaa koulun.
+
+Käsittely
+Tekninen johtaja täydensi päätösehdotusta. Muutettu päätösehdotus
+
+kuuluu seuraavasti:
+
+Tekninen lautakunta päättää lakkauttaa koulun.
+
+Kuljetusjärjestelyt tarkistetaan yhdessä huoltajien kanssa.
+
+Päätös
+Hyväksyttiin esittelijän muutetun ehdotuksen mukaisesti yksimielisesti.
+"""
+    row = _rows(text)[0]
+    assert row["proposal"].endswith("Kuljetusjärjestelyt tarkistetaan yhdessä huoltajien kanssa.")
+    assert row["outcome"] == "PASSED_REVISED"
