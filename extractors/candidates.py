@@ -81,6 +81,19 @@ def _forms() -> tuple[tuple[str, str, bool, re.Pattern[str]], ...]:
     return tuple(out)
 
 
+@built_once
+def _any_form() -> re.Pattern[str]:
+    """All the forms as one regex (their groups unnamed): whether a line can be a candidate at all."""
+    parts = []
+    for _, _, _, pattern in _forms():
+        source = _NAMED_GROUP.sub("(?:", pattern.pattern)
+        parts.append(f"(?i:{source})" if pattern.flags & re.IGNORECASE else f"(?:{source})")
+    return re.compile("|".join(parts))
+
+
+_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+
+
 def body_like(body: str) -> bool:
     """A body's name or abbreviation ("Kunnanhallitus", "Tekninen lautakunta", "Kh", "KVALT", "Khall.").
 
@@ -162,10 +175,11 @@ def find(lines: Lines) -> list[Candidate]:
     """Every candidate line, in text order (one per line: the first form in the file that fits)."""
     out: list[Candidate] = []
     forms = _forms()
+    any_form = _any_form()
     for ln in lines.lines:
         s = ln.text
-        if len(s) > 300 or not _QUICK.search(s):
-            continue
+        if len(s) > 300 or not _QUICK.search(s) or any_form.fullmatch(s) is None:
+            continue  # no form fits: most lines, told by one regex of them all
         for rule_id, form, weak, pattern in forms:
             m = pattern.fullmatch(s)
             if m is None:

@@ -61,13 +61,16 @@ def _literal(pattern: str) -> str:
     return f"(?:{as_written}|{caps})"
 
 
+_LINE_START = re.compile(r"(?m)^(?P<lead>[ \t]*(?:#{1,4}[ \t]*|[•·\-–*][ \t]+)?)(?=[A-ZÅÄÖ])")
+
+
 @built_once
-def _table() -> tuple[re.Pattern[str], dict[str, list[tuple[re.Pattern[str], dict]]]]:
-    """One regex that finds the line starts where some label may begin, and each label's own regex,
-    grouped by the label's first letter: at a line start the longest label that fits wins
-    ("OIKAISUVAATIMUSOHJE JA VALITUSOSOITUS" over "Oikaisuvaatimusohje")."""
+def _table() -> tuple[dict[str, re.Pattern[str]], dict[str, list[tuple[re.Pattern[str], dict]]]]:
+    """Each label's own regex, grouped by the label's first letter, and per letter one regex of them
+    all that tells at once whether any may begin at a line start: there the longest label that fits
+    wins ("OIKAISUVAATIMUSOHJE JA VALITUSOSOITUS" over "Oikaisuvaatimusohje")."""
     entries = [e for e in load_patterns(NAME) if e.get("label") != "guard"]
-    alternatives = []
+    bodies: dict[str, list[str]] = {}
     by_letter: dict[str, list[tuple[re.Pattern[str], dict]]] = {}
     for e in entries:
         if e["kind"] == "regex":
@@ -76,10 +79,13 @@ def _table() -> tuple[re.Pattern[str], dict[str, list[tuple[re.Pattern[str], dic
         else:
             body = _literal(e["pattern"])
             letters = e["pattern"][0].lower()
-        alternatives.append(body)
+        bodies.setdefault(letters, []).append(body)
         by_letter.setdefault(letters, []).append((re.compile(body, re.MULTILINE), e))  # "$": end of line
-    rx = re.compile(r"(?m)^(?P<lead>[ \t]*(?:#{1,4}[ \t]*|[•·\-–*][ \t]+)?)(?=" + "|".join(alternatives) + ")")
-    return rx, by_letter
+    anywhere = bodies.get("*", [])
+    any_of = {letter: re.compile("|".join(f"(?:{b})" for b in found + anywhere), re.MULTILINE)
+              for letter, found in bodies.items() if letter != "*"}
+    any_of["*"] = re.compile("|".join(f"(?:{b})" for b in anywhere), re.MULTILINE)
+    return any_of, by_letter
 
 
 @dataclass
@@ -121,14 +127,15 @@ def _form(text: str, end: int, line_end: int) -> tuple[str, bool, int]:
 
 
 def _raw(text: str) -> list[_Raw]:
-    rx, by_letter = _table()
+    any_of, by_letter = _table()
     out = []
-    for m in rx.finditer(text):
+    for m in _LINE_START.finditer(text):
         start = m.end()
-        if start >= len(text) or not text[start].isupper():
-            continue
+        letter = text[start].lower()
+        if not (any_of.get(letter) or any_of["*"]).match(text, start):
+            continue  # no label begins here: most lines
         best: tuple[int, dict] | None = None
-        for pattern, entry in by_letter.get(text[start].lower(), []) + by_letter.get("*", []):
+        for pattern, entry in by_letter.get(letter, []) + by_letter.get("*", []):
             found = pattern.match(text, start)
             if found is not None and _GLUED_CAPITAL.search(found.group(0)):
                 continue  # "PäätösEsittelijän ehdotus": two words glued, the label is the first ("Päätös")
