@@ -146,7 +146,8 @@ def people(text: str, offset: int, kind: str, rule_id: str) -> tuple[list[Person
                 found.append(p)
         pos += len(line) + 1
         k += 1
-    return found, [Mention(kind, p.name, p.name, p.start, p.end, rule_id) for p in found]
+    # the mention's text as it stands (a name wrapped over a line break keeps its break), the value as read
+    return found, [Mention(kind, text[p.start - offset:p.end - offset], p.name, p.start, p.end, rule_id) for p in found]
 
 
 _GENITIVE = ((re.compile(r"uksen$"), "us"), (re.compile(r"isen$"), "inen"), (re.compile(r"kunnan$"), "kunta"),
