@@ -24,27 +24,14 @@ import pypdfium2.raw as pdfium_c
 from pipeline import layout
 from pipeline.errors import ReadError
 from pipeline.layout import Char, PageLines
-from pipeline.read import DEFAULT_ENGINE, ENGINES, Page, ocr
+from pipeline.read import DEFAULT_ENGINE, ENGINES, Page, ocr, pdf_faults
 
 # One page as an engine hands it over: width, height, characters.
 RawPage = tuple[float, float, list[Char]]
 
-_PASSWORD = ("the PDF is encrypted with a password; decrypt it "
-             "(qpdf --password=... --decrypt in.pdf out.pdf) and run again")
-_NOT_PDF = ("not a PDF: the file does not start with %PDF- "
-            "(it may be an HTML page or another format named .pdf)")
-_TRUNCATED = "the PDF is truncated (no %%EOF end marker); download the file again"
-_NO_STRUCTURE = ("the file starts like a PDF (%PDF-) but holds no PDF objects after it; it is not a PDF "
-                 "(or only its first bytes were saved): get the document again")
-# Other formats' first bytes: a file of these named .pdf is refused, never read as a PDF it holds.
-_CONTAINERS = ((b"PK\x03\x04", "a ZIP archive (or a Word/Excel file)"), (b"\x1f\x8b", "a gzip archive"),
-               (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"), (b"Rar!", "a RAR archive"),
-               (b"\xd0\xcf\x11\xe0", "an old Office file (.doc/.xls)"), (b"\x89PNG", "a PNG image"),
-               (b"\xff\xd8\xff", "a JPEG image"), (b"{\\rtf", "an RTF document"))
 # pdfium reads at most this many bytes of one string of a content stream: the rest of a longer
 # line is dropped without a word (pdfium's kMaxStringLength). pdfplumber reads it whole.
 _PDFIUM_STRING_LIMIT = 32767
-_EMPTY_PAGE_TREE = re.compile(rb"/Type\s*/Pages\b[^>]*/Count\s+0\b|/Count\s+0\b[^>]*/Type\s*/Pages\b")
 # pdfium marks a hyphen it sees at a line end with U+0002 or U+FFFE (the PDF itself has a plain
 # "-"); other control characters are white space.
 _PDFIUM_HYPHENS = ("\x02", "\ufffe")
@@ -76,54 +63,12 @@ _TEXT_FONT = _raw_prototype(pdfium_c.FPDFTextObj_GetFont, ctypes.c_void_p)  # (t
 _FONT_NAME = getattr(pdfium_c, "FPDFFont_GetBaseFontName", None) or pdfium_c.FPDFFont_GetFontName
 
 
-def _is_pdf(data: bytes) -> bool:
-    return b"%PDF-" in data[:1024]
-
-
-def _container(data: bytes) -> str | None:
-    """What other format the file is, by its first bytes, if it is one (a PDF starts with %PDF-)."""
-    return next((what for magic, what in _CONTAINERS if data.startswith(magic)), None)
-
-
-def _looks_truncated(data: bytes) -> bool:
-    return b"%%EOF" not in data[-2048:]
-
-
-def _truncation_reason(data: bytes) -> str:
-    """A PDF with objects and no end marker was cut; one without objects was never a PDF."""
-    return _TRUNCATED if b" obj" in data or b"\nobj" in data else _NO_STRUCTURE
-
-
 class _StringCut(Exception):
     """pdfium dropped the end of a string longer than it reads (`_PDFIUM_STRING_LIMIT`) on this page."""
 
     def __init__(self, page: int) -> None:
         super().__init__(page)
         self.page = page
-
-
-def _damaged(detail: str) -> str:
-    return f"the PDF cannot be parsed ({detail}); the file may be damaged"
-
-
-def _plumber_reason(exc: BaseException, data: bytes) -> str:
-    """pdfplumber wraps every cause in PdfminerException; the real one is in args[0] or __context__.
-
-    PDFPasswordIncorrect has an empty message, and a cut-off file shows as PSEOF or as
-    "No /Root object", so the reason is written here rather than passed on.
-    """
-    from pdfminer.pdfdocument import PDFPasswordIncorrect
-    from pdfminer.psexceptions import PSEOF
-    from pdfplumber.utils.exceptions import PdfminerException
-
-    cause = exc
-    if isinstance(exc, PdfminerException):
-        cause = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc.__context__ or exc
-    if isinstance(cause, PDFPasswordIncorrect):
-        return _PASSWORD
-    if isinstance(cause, PSEOF) or _looks_truncated(data):
-        return _truncation_reason(data)
-    return _damaged(f"{type(cause).__name__}: {cause}" if str(cause) else type(cause).__name__)
 
 
 # --------------------------------------------------------------------------- pdfplumber
@@ -138,9 +83,9 @@ def _plumber_pages(data: bytes) -> list[RawPage]:
     try:
         return list(_plumber_chars(pdfplumber, data))
     except (PdfminerException, PSException) as exc:
-        raise ReadError(_plumber_reason(exc, data)) from exc
+        raise ReadError(pdf_faults.plumber_reason(exc, data)) from exc
     except MalformedPDFException as exc:
-        raise ReadError(_damaged(f"{type(exc).__name__}: {exc}")) from exc
+        raise ReadError(pdf_faults.damaged(f"{type(exc).__name__}: {exc}")) from exc
 
 
 def _plumber_chars(pdfplumber: ModuleType, data: bytes) -> Iterator[RawPage]:
@@ -338,20 +283,6 @@ def _cut(page: pdfium.PdfPage, textpage: pdfium.PdfTextPage) -> bool:
     return False
 
 
-def _pdfium_reason(exc: pdfium.PdfiumError, data: bytes) -> str:
-    """The reason from the bytes, pdfium's error code only where they bear it out: pdfium keeps its
-    last error from an earlier document when it sets none (see `_unexplained`)."""
-    code = getattr(exc, "err_code", None)  # pypdfium2 4.x may lack it: the message says it too
-    encrypted = b"/Encrypt" in data
-    if encrypted and (code == pdfium_c.FPDF_ERR_PASSWORD or "password" in str(exc).lower()):
-        return _PASSWORD
-    if encrypted and code == pdfium_c.FPDF_ERR_SECURITY:
-        return "the PDF uses an unsupported security handler (encryption); decrypt it and run again"
-    if _looks_truncated(data):
-        return _truncation_reason(data)
-    return _damaged("pdfium cannot load it")
-
-
 # --------------------------------------------------------------------------- entry point
 
 
@@ -359,9 +290,9 @@ def _raw_pages(data: bytes, engine: str, warnings: list[str] | None = None) -> l
     """All pages as characters; every engine failure becomes a ReadError a person can act on.
 
     Where pdfium cannot do it right, pdfplumber reads the document instead: a text line longer
-    than pdfium reads of one string (it would be cut; a warning says so), and a document pdfium
-    will not open without a true reason (`_unexplained`: an empty page tree, which pdfplumber reads
-    as no pages), so that the reason depends neither on the engine nor on the document before.
+    than pdfium reads of one string (it would be cut; a warning says so), and a document pdfium will
+    not open without a true reason (`pdf_faults.unexplained`: an empty page tree, which pdfplumber
+    reads as no pages), so that the reason depends neither on the engine nor on the document before.
     """
     try:
         if engine == "pdfplumber":
@@ -373,24 +304,12 @@ def _raw_pages(data: bytes, engine: str, warnings: list[str] | None = None) -> l
                         "pypdfium2 reads of one string: the document was read with pdfplumber, which reads it whole")
         return _plumber_pages(data)
     except pdfium.PdfiumError as exc:
-        if _unexplained(exc, data):
+        if pdf_faults.unexplained(exc, data):
             return _plumber_pages(data)
-        raise ReadError(_pdfium_reason(exc, data)) from exc
+        raise ReadError(pdf_faults.pdfium_reason(exc, data)) from exc
     except (ValueError, KeyError, TypeError, AttributeError, IndexError, zlib.error) as exc:
         # pdfminer lets these through from broken objects and streams
-        raise ReadError(_damaged(f"{type(exc).__name__}: {exc}")) from exc
-
-
-def _unexplained(exc: pdfium.PdfiumError, data: bytes) -> bool:
-    """pdfium refused a document it should read, or without a reason of its own: it will not open
-    an empty page tree (/Count 0), and it sets no error for it, so the error shown is the one left
-    by the document before ("Success" in a fresh worker, "password" after an encrypted PDF, "Data
-    format error" after a damaged one: the reason differed with 1 or 2 workers). pdfplumber reads
-    such a file (as no pages) or says what is wrong with it."""
-    code = getattr(exc, "err_code", None)
-    said_password = code == pdfium_c.FPDF_ERR_PASSWORD or "password" in str(exc).lower()
-    return (code == pdfium_c.FPDF_ERR_SUCCESS or "Success" in str(exc) or _EMPTY_PAGE_TREE.search(data) is not None
-            or (said_password and b"/Encrypt" not in data))
+        raise ReadError(pdf_faults.damaged(f"{type(exc).__name__}: {exc}")) from exc
 
 
 def _ocr(data: bytes, raw: list[RawPage]) -> tuple[set[int], list[str]]:
@@ -429,12 +348,12 @@ def read_pdf(data: bytes, engine: str = DEFAULT_ENGINE) -> tuple[list[Page], lis
     """
     if engine not in ENGINES:
         raise ReadError(f"unknown PDF engine {engine!r}; use one of {', '.join(ENGINES)}")
-    other = _container(data)
+    other = pdf_faults.container(data)
     if other is not None:
         raise ReadError(f"not a PDF but {other} named .pdf; nothing inside it was read: unpack or convert it "
                         "and ingest the PDF (or text) files it holds")
-    if not _is_pdf(data):
-        raise ReadError(_NOT_PDF)
+    if not pdf_faults.is_pdf(data):
+        raise ReadError(pdf_faults.NOT_PDF)
     warnings: list[str] = []
     start = data.find(b"%PDF-")
     if start:
