@@ -107,8 +107,8 @@ def test_people(text: str, offset: int) -> None:
         role = people.role_of(line)
         assert role is None or role in line
     found, mentions = people.people(text, offset, "person", "test.people")
-    for p in found:  # a name wrapped over a line break is read with a space
-        assert " ".join(text[p.start - offset:p.end - offset].split()) == p.name
+    for p in found:  # a name wrapped over a line break is read with a space for the break
+        assert text[p.start - offset:p.end - offset].replace("\n", " ") == p.name
     assert [m.text for m in mentions] == [text[p.start - offset:p.end - offset] for p in found]
     assert [m.value for m in mentions] == [p.name for p in found]
     for word in text.split():
