@@ -40,6 +40,12 @@ class Extraction:
     sections_stated: list[int] = field(default_factory=list)
     sections_found: list[int] = field(default_factory=list)
 
+    @property
+    def sections_missing(self) -> list[int]:
+        """Stated but not found (the self-check)."""
+        found = set(self.sections_found)
+        return [n for n in self.sections_stated if n not in found]
+
 
 @built_once
 def _fills() -> tuple[Callable[[Handle], None], ...]:
@@ -79,7 +85,7 @@ def _self_check(seg: Segmentation, ex: Extraction) -> None:
     found = {h.marker.section if h.marker else it.marker.section
              for it in seg.items for h in it.handlings if h.current and (h.marker or it.marker)}
     ex.sections_found = sorted(found)
-    missing = [n for n in ex.sections_stated if n not in found]
+    missing = ex.sections_missing
     if missing:
         ex.warnings.append(f"the document lists § {_ranges(ex.sections_stated)} but § {_ranges(missing)} "
                            "were not found; check those pages of the source")

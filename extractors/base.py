@@ -2,10 +2,10 @@
 
 A pattern file `extractors/patterns/<name>.jsonl` holds one JSON object per line:
 `{"id": "<name>.<what>", "label": "...", "pattern": [...] | "...", ...}`. Token patterns are
-spaCy Matcher patterns (a list of token dicts); phrase patterns are strings for a
-PhraseMatcher; `regex` patterns are Python regular expressions run on the text of a span the
-matcher already found. Ids are unique and start with the file's name, so a `rule_id` in the
-output leads straight back to its line.
+spaCy Matcher patterns (a list of token dicts); phrase patterns are literal strings (a
+heading's label as written, `extractors/headings.py`); `regex` patterns are Python regular
+expressions, run on a line or on the text of a span a matcher already found. Ids are unique
+and start with the file's name, so a `rule_id` in the output leads straight back to its line.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from spacy.language import Language
-from spacy.matcher import Matcher, PhraseMatcher
+from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
 from extractors import PATTERNS_DIR
@@ -229,14 +229,6 @@ def matched_spans(matcher: ArrayMatcher | Matcher, doc: Doc) -> Iterator[tuple[i
     text, (starts, ends) = doc_text(doc), token_bounds(doc)
     for key, s, e in matcher(doc):
         yield key, s, e, starts[s], text[starts[s]:ends[e - 1]]
-
-
-def phrase_matcher(nlp: Language, name: str, attr: str = "LOWER") -> PhraseMatcher:
-    matcher = PhraseMatcher(nlp.vocab, attr=attr)
-    for entry in load_patterns(name):
-        if entry["kind"] == "phrase":
-            matcher.add(entry["id"], [nlp.make_doc(entry["pattern"])])
-    return matcher
 
 
 def regexes(name: str) -> list[tuple[str, re.Pattern[str], dict[str, Any]]]:

@@ -110,11 +110,6 @@ def names(scoring: str, fields: tuple[Field, ...] = DECISION_FIELDS) -> tuple[st
     return tuple(f.name for f in fields if f.scoring == scoring)
 
 
-def filled_by(column: str, fields: tuple[Field, ...]) -> Field | None:
-    """The field that fills a column (for the data dictionary)."""
-    return next((f for f in fields if column in f.columns), None)
-
-
 def cited_fields() -> tuple[Field, ...]:
     """Decision fields whose every non-null value must have a mention (the provenance tests); `current`
     is the segmentation's verdict on the whole handling, not a value read at one place."""

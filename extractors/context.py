@@ -25,8 +25,6 @@ _TWO_DIGIT_PIVOT = 70
 # After the kind word: the line's end, a number or date, a column gap, a separator ("| Tiedote |").
 _WORD_AFTER = re.compile(r"[ \t]*(?:$|\d|[|(/–-]|,)|[ \t]{2,}\S|[ \t]+(?:nro|n:o|nr)\b", re.IGNORECASE)
 _LABEL_AFTER = re.compile(r"[ \t]*(?::|$|[ \t]{2,}|[ \t]+(?=\S))")
-_CELL_SPLIT = re.compile(r"[ \t]{2,}|[ \t]*\|[ \t]*")
-_KOKOUS = re.compile(r",?[ \t]*(?:kokous|sammanträde)[ \t]*$", re.IGNORECASE)
 _MAX_RANGE = 400
 
 

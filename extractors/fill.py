@@ -250,11 +250,8 @@ def _decided_blocks(h: Handle) -> Span | None:
 
 def count_votes(h: Handle) -> None:
     block = _decided_blocks(h)
-    counts, mention = None, None
-    if block is not None and votes.may_hold_a_vote(h.text, block.start_char, block.end_char):
-        counts, mention = votes.votes_for(block)
-    if counts is None and h.memo.get("decision_section") is not None and \
-            votes.may_hold_a_vote(h.text, h.handling.start, h.handling.end):
+    counts, mention = votes.votes_for(block) if block is not None else (None, None)
+    if counts is None and h.memo.get("decision_section") is not None:
         counts, mention = votes.votes_for(h.whole)  # a vote told elsewhere in the handling
     if counts is None and h.row.values.get("decision") is None:
         counts, mention = None, None

@@ -50,12 +50,7 @@ def _same_body(raw: str, own: str | None, known: Counter[str]) -> bool | None:
     if own is None:
         return None
     name = bodies.finnish_name(raw) or bodies.expand(raw, known)
-    a, b = name.lower().rstrip("."), own.lower()
-    if a == b:
-        return True
-    if bodies.abbreviates(raw, own):
-        return True
-    return False
+    return name.lower().rstrip(".") == own.lower() or bodies.abbreviates(raw, own)
 
 
 def _is_own(c: Candidate, ctx: Context, known: Counter[str]) -> bool | None:

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from extractors import diary_ids
 from extractors.candidates import Candidate, body_like
-from extractors.headings import Heading
 from extractors.lines import Line, Lines
 from extractors.nlp import make_doc
 from extractors.people import PERSONISH, is_title, looks_like_person_line, names_in_line
@@ -32,8 +31,6 @@ _WORD = re.compile(r"\w+")
 _CHROME = re.compile(r"\s\|\s|https?://|\bwww\.|\bEdellinen asia\b|\bSeuraava asia\b|\bLataa\b|\bTulosta\b",
                      re.IGNORECASE)
 _MAX_CONTINUATION = 120
-SUBSTANTIVE_LABELS = frozenset({"proposal", "proposal_revised", "decision", "processing", "presenter", "preparer",
-                                "contact", "appeal"})
 _MAX_TITLE = 240
 _MAX_TITLE_GAP = 2  # blank lines a wrapped title may have between its parts
 _HEADING_MARK = re.compile(r"#+[ \t]+")

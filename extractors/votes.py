@@ -108,9 +108,7 @@ def _mention(group: list[_Item], span: Span) -> Mention:
 def find(span: Doc | Span | None) -> list[Mention]:
     """One Mention per vote statement; value is JSON {"yes","no","blank","absent"}."""
     span = as_span(span)
-    if span is None or not span_text(span).strip():
-        return []
-    if not may_hold_a_vote(doc_text(span.doc), span.start_char, span.end_char):
+    if span is None or not _may_hold_a_vote(span):
         return []
     return [_mention(g, span) for g in _statements(span)]
 
@@ -177,9 +175,9 @@ _SIDE_WORDS = ("jaa", "äänin", "ääntä", "ääniä", "äänet", "röster", "
 _EI_LINE = re.compile(r"(?m)^[ \t]*Ei\b")
 
 
-def may_hold_a_vote(text: str, start: int, end: int) -> bool:
-    """Whether text[start:end] may name a side of a vote (a cheap test before the matchers)."""
-    part = text[start:end]
+def _may_hold_a_vote(span: Span) -> bool:
+    """Whether the span may name a side of a vote (a cheap test before the matchers)."""
+    part = span_text(span)
     low = part.lower()
     return any(w in low for w in _SIDE_WORDS) or "EI" in part or _EI_LINE.search(part) is not None
 
@@ -193,14 +191,9 @@ def votes_for(span: Doc | Span | None) -> tuple[dict[str, int | None] | None, Me
     is summed.
     """
     span = as_span(span)
-    if span is None or not may_hold_a_vote(doc_text(span.doc), span.start_char, span.end_char):
+    if span is None or not _may_hold_a_vote(span):  # named lists too name a side ("JAA: …")
         return None, None
-    return choose(find(span), span)
-
-
-def choose(mentions: list[Mention], span: Doc | Span | None) -> tuple[dict[str, int | None] | None, Mention | None]:
-    """`votes_for` over count statements already found in `span` (a handling's, read once for all
-    its blocks); without any, the named lists in `span` are counted."""
+    mentions = [_mention(g, span) for g in _statements(span)]
     if not mentions:
         return named_counts(span)
     explicit = [m for m in mentions if is_explicit(m)] or mentions

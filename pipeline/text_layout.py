@@ -25,6 +25,8 @@ LONG_LINE = 2000           # characters: a line longer than this is a page (or m
 _MIN_REPEATS = 2
 
 
+# What makes a line's trailing number a page number: "3 (14)", "/10", or the word for page.
+_PAGE_SHAPE = re.compile(r"\d[ \t]*\(\d+\)$|/\d+$|\bsivu\b|\bsida\b", re.IGNORECASE)
 _OF = re.compile(r"(\d{1,4})[ \t]*(?:\((\d{1,4})\)|/[ \t]*(\d{1,4}))[ \t]*$")
 _MAX_PAGES = 999
 
@@ -39,7 +41,7 @@ def _is_page_number(line: str) -> bool:
         if not 0 < page <= total <= _MAX_PAGES:
             return False
     return bool(PAGE_NUMBER.match(s) or _WORD_PAGE.match(s) or (_TRAILING_PAGE.search(s) and len(s.split()) > 1
-                                                                  and re.search(r"\d[ \t]*\(\d+\)$|/\d+$|\bsivu\b|\bsida\b", s, re.I)))
+                                                                  and _PAGE_SHAPE.search(s)))
 
 
 def _blocks(lines: list[str]) -> list[tuple[int, int]]:
@@ -81,9 +83,9 @@ def drop_text_chrome(text: str) -> str:
               all(_is_page_number(ln) and len(ln.split()) <= 3 for ln in lines[b[0]:b[1]])}  # the last page's footer
     # A footer run into the next page's header, no blank line between ("Pöytäkirjantarkastajat ___" /
     # "Sivu 125" / "ORG   PÖYTÄKIRJAOTE"): a page-numbered block each of whose lines recurs elsewhere.
-    seen_lines = Counter(mask_digits(ln.strip().lstrip("\ufeff")) for ln in lines if ln.strip() and ln != "\f")
-    chrome |= {b for b in paged if all(_is_page_number(ln) or seen_lines[mask_digits(ln.strip())] >= _MIN_REPEATS
-                                       for ln in lines[b[0]:b[1]])}
+    seen_lines = Counter(m.strip().lstrip("\ufeff") for b in blocks for m in masked[b] if m.strip())
+    chrome |= {b for b in paged if all(_is_page_number(ln) or seen_lines[m.strip()] >= _MIN_REPEATS
+                                       for ln, m in zip(lines[b[0]:b[1]], masked[b]))}
     # Blocks beside chrome or a form feed that recur there as they are: a letterhead without the page
     # number, a footer line above the page number's block. Content that merely looks alike (two
     # handling lines "Kh 1.2.2024 § 5", "Kh 3.4.2024 § 9") differs in its digits, so it stays; a § line
@@ -97,7 +99,7 @@ def drop_text_chrome(text: str) -> str:
         if k == 0 or any(n in chrome or lines[n[0]] == "\f" for n in near):  # the text's start is a page's
             boundary[tuple(lines[b[0]:b[1]])] += 1
             beside.append(b)
-    pages = max(sum(1 for ln in lines if ln == "\f") + 1, len([b for b in chrome]))
+    pages = max(sum(1 for ln in lines if ln == "\f") + 1, len(chrome))
     need = max(_MIN_REPEATS, pages - 1)  # a letterhead or a footer is on (nearly) every page, content is not
     seen: set[tuple[str, ...]] = set()
     for b in beside:
